@@ -1,0 +1,3 @@
+fn main() {
+    eprintln!("codex-analyzer: not yet implemented");
+}

@@ -1,0 +1,1 @@
+//! Process-level and criterion benchmarks live here; see benches/ and overhead.sh.

@@ -1,0 +1,3 @@
+fn main() {
+    eprintln!("codex-shim: not yet implemented");
+}
