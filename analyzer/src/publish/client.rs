@@ -168,7 +168,9 @@ impl Client {
         let octo = Octocrab::builder()
             .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
             .set_connect_timeout(Some(limits.request_timeout))
-            .set_read_timeout(Some(limits.request_timeout))
+            // A backstop only: the overall deadline in `send` fires first and is reported
+            // as a timeout.
+            .set_read_timeout(Some(limits.request_timeout + Duration::from_secs(5)))
             .base_uri(base.clone())
             .map_err(|e| format!("GITHUB_API_URL `{api_url}` is not usable: {e:?}"))?
             .personal_token(token.to_string())

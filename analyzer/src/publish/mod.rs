@@ -380,10 +380,19 @@ pub fn block_on<F: Future>(fut: F) -> std::io::Result<F::Output> {
     Ok(rt.block_on(fut))
 }
 
+/// Where to connect (kept instead of a client: octocrab's client lives on the tokio runtime
+/// it was built in, so one is built at the start of each call, inside the caller's runtime).
+struct Connection {
+    api_url: String,
+    token: String,
+    owner: String,
+    repo: String,
+}
+
 /// The GitHub side of the analyzer: publishes plans and collects signals.
 pub struct Publisher {
-    client: Option<Client>,
-    /// Why there is no client (no token, no repository, bad URL).
+    connection: Option<Connection>,
+    /// Why nothing can be sent (no token, no repository, bad URL).
     unavailable: Option<String>,
     settings: PublishSettings,
 }
@@ -393,7 +402,7 @@ impl Publisher {
     /// [`Publisher::publish`] then sends nothing and says so.
     pub fn new(target: &GithubTarget, settings: PublishSettings) -> Publisher {
         let unavailable = |reason: String| Publisher {
-            client: None,
+            connection: None,
             unavailable: Some(reason),
             settings: settings.clone(),
         };
@@ -414,13 +423,21 @@ impl Publisher {
                 "not published: repository `{repo}` is not OWNER/NAME"
             ));
         };
-        match Client::new(&target.api_url, token, owner, name, settings.limits.clone()) {
-            Ok(client) => Publisher {
-                client: Some(client),
-                unavailable: None,
-                settings,
-            },
-            Err(e) => unavailable(format!("not published: {e}")),
+        if let Err(e) = target.api_url.parse::<http::Uri>() {
+            return unavailable(format!(
+                "not published: GITHUB_API_URL `{}` is not a URL ({e})",
+                target.api_url
+            ));
+        }
+        Publisher {
+            connection: Some(Connection {
+                api_url: target.api_url.clone(),
+                token: token.to_string(),
+                owner: owner.to_string(),
+                repo: name.to_string(),
+            }),
+            unavailable: None,
+            settings,
         }
     }
 
@@ -433,12 +450,23 @@ impl Publisher {
         &self.settings
     }
 
-    fn client(&self) -> Result<&Client, GithubError> {
-        self.client
-            .as_ref()
-            .ok_or_else(|| GithubError::Unavailable {
+    /// A client for this call (must run inside a tokio runtime, as every async fn here does).
+    fn connect(&self) -> Result<Client, GithubError> {
+        let Some(c) = &self.connection else {
+            return Err(GithubError::Unavailable {
                 reason: self.unavailable.clone().unwrap_or_default(),
-            })
+            });
+        };
+        Client::new(
+            &c.api_url,
+            &c.token,
+            &c.owner,
+            &c.repo,
+            self.settings.limits.clone(),
+        )
+        .map_err(|e| GithubError::Unavailable {
+            reason: format!("not published: {e}"),
+        })
     }
 
     /// Makes GitHub match `plan` (see the module docs). Never panics on API trouble: failures
@@ -446,23 +474,26 @@ impl Publisher {
     pub async fn publish(&self, plan: &PublishPlan) -> PublishOutcome {
         let mut out = PublishOutcome::new();
         let work = Work::gather(plan, &mut out);
-        let Some(client) = &self.client else {
-            out.status = PublishStatus::NotPublished;
-            out.reason = self.unavailable.clone();
-            for item in work.into_pending() {
-                out.record(
-                    item.key(),
-                    Action::Pending,
-                    None,
-                    "not attempted: GitHub unavailable",
-                );
-                out.pending.push(item);
+        let client = match self.connect() {
+            Ok(c) => c,
+            Err(e) => {
+                out.status = PublishStatus::NotPublished;
+                out.reason = Some(e.to_string());
+                for item in work.into_pending() {
+                    out.record(
+                        item.key(),
+                        Action::Pending,
+                        None,
+                        "not attempted: GitHub unavailable",
+                    );
+                    out.pending.push(item);
+                }
+                cap_pending(&mut out, self.settings.max_pending);
+                return out;
             }
-            cap_pending(&mut out, self.settings.max_pending);
-            return out;
         };
         let mut session = Session {
-            client,
+            client: &client,
             settings: &self.settings,
             out,
             stopped: None,
@@ -484,34 +515,55 @@ impl Publisher {
         out
     }
 
-    /// PR activity in `window` (see [`signals::pr_activity`]).
+    /// PR activity in `window` (see [`signals`]).
     pub async fn pr_activity(&self, window: &Window) -> Result<PrActivity, GithubError> {
-        signals::pr_activity(self.client()?, &self.settings, window).await
+        signals::pr_activity(&self.connect()?, &self.settings, window).await
     }
 
-    /// Failed CI runs in `window`, their failed jobs and logs (see [`signals::ci_failures`]).
+    /// Failed CI runs in `window`, their failed jobs and logs (see [`signals`]).
     pub async fn ci_failures(&self, window: &Window) -> Result<CiFailures, GithubError> {
-        signals::ci_failures(self.client()?, &self.settings, window).await
+        signals::ci_failures(&self.connect()?, &self.settings, window).await
     }
 
-    /// `toolcalls.ndjson` files uploaded as artifacts in `window`.
+    /// `toolcalls.ndjson` files uploaded as artifacts in `window` (see [`signals`]).
     pub async fn artifact_toolcalls(
         &self,
         window: &Window,
     ) -> Result<ArtifactHarvest, GithubError> {
-        signals::artifact_toolcalls(self.client()?, &self.settings, window).await
+        signals::artifact_toolcalls(&self.connect()?, &self.settings, window).await
     }
 }
 
+/// Keeps the pending list bounded. The rolling issue and PRs are always kept (there are few);
+/// tickets are kept in order (this run's first, then older pending ones) up to the cap.
 fn cap_pending(out: &mut PublishOutcome, max: usize) {
-    if out.pending.len() > max {
-        let dropped = out.pending.len() - max;
-        out.pending.truncate(max);
+    if out.pending.len() <= max {
+        return;
+    }
+    let others = out
+        .pending
+        .iter()
+        .filter(|p| !matches!(p, PendingItem::Ticket { .. }))
+        .count();
+    let mut ticket_room = max.saturating_sub(others);
+    let mut dropped = Vec::new();
+    out.pending.retain(|p| match p {
+        PendingItem::Ticket { .. } if ticket_room == 0 => {
+            dropped.push(p.key());
+            false
+        }
+        PendingItem::Ticket { .. } => {
+            ticket_room -= 1;
+            true
+        }
+        _ => true,
+    });
+    for key in dropped {
         out.record(
-            ItemKey::Labels,
+            key,
             Action::Refused,
             None,
-            format!("pending list capped at {max}: {dropped} oldest item(s) dropped"),
+            format!("dropped: the pending list is capped at {max} items"),
         );
     }
 }
@@ -690,19 +742,19 @@ impl Session<'_> {
         }
     }
 
-    /// Creates the labels the run uses that the repository lacks (GitHub would create them
-    /// on first use anyway, grey and undocumented; this gives them a colour and a meaning).
+    /// Creates the issue labels the run uses that the repository lacks (GitHub would create
+    /// them on first use anyway, grey and undocumented; this gives them a colour and a
+    /// meaning). PR labels are left to that first use, so a PR-only run writes nothing before
+    /// its guard has checked the default branch.
     async fn ensure_labels(&mut self, work: &Work) {
-        let mut wanted: Vec<String> = self.settings.labels.clone();
-        if !work.prs.is_empty() {
-            wanted.extend(self.settings.pr_labels.iter().cloned());
+        if work.tickets.is_empty() && work.rolling.is_none() {
+            return;
         }
+        let mut wanted: Vec<String> = self.settings.labels.clone();
         for (_, t) in &work.tickets {
             wanted.extend(t.labels.iter().cloned());
         }
-        if wanted.is_empty()
-            || (work.tickets.is_empty() && work.rolling.is_none() && work.prs.is_empty())
-        {
+        if wanted.is_empty() {
             return;
         }
         let target = format!("{}?per_page=100", self.client.repo_path("/labels"));
@@ -762,5 +814,164 @@ fn label_style(name: &str) -> (&'static str, &'static str) {
         ),
         "codex-improvement" => ("5319e7", "Found by codex-analyzer"),
         _ => ("ededed", "Used by codex-analyzer"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(fp: &str) -> TicketPlan {
+        TicketPlan {
+            fingerprint: fp.into(),
+            title: "t".into(),
+            body_markdown: "b".into(),
+            labels: vec![],
+            severity: "low".into(),
+            level: 1.0,
+        }
+    }
+
+    fn pr(run: &str) -> PrPlan {
+        PrPlan {
+            branch: branch_for_run(run),
+            title: "t".into(),
+            body: "b".into(),
+            files: vec![PrFile {
+                path: "AGENTS.md".into(),
+                content: "x".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn this_runs_items_win_and_older_prs_are_superseded() {
+        let plan = PublishPlan {
+            run_id: "2026-03-10-PM".into(),
+            tickets: vec![ticket("a"), ticket("bad fingerprint")],
+            rolling_body: Some("new".into()),
+            pr: Some(pr("2026-03-10-PM")),
+            pending: vec![
+                PendingItem::Ticket {
+                    run_id: "2026-03-10-AM".into(),
+                    ticket: TicketPlan {
+                        level: 9.0,
+                        ..ticket("a")
+                    },
+                },
+                PendingItem::Ticket {
+                    run_id: "2026-03-10-AM".into(),
+                    ticket: ticket("b"),
+                },
+                PendingItem::Rolling {
+                    run_id: "2026-03-10-AM".into(),
+                    body: "old".into(),
+                },
+                PendingItem::PullRequest {
+                    run_id: "2026-03-10-AM".into(),
+                    pr: pr("2026-03-10-AM"),
+                },
+            ],
+        };
+        let mut out = PublishOutcome::new();
+        let work = Work::gather(&plan, &mut out);
+        let tickets: Vec<(&str, &str, f64)> = work
+            .tickets
+            .iter()
+            .map(|(r, t)| (r.as_str(), t.fingerprint.as_str(), t.level))
+            .collect();
+        assert_eq!(
+            tickets,
+            vec![("2026-03-10-PM", "a", 1.0), ("2026-03-10-AM", "b", 1.0)]
+        );
+        assert_eq!(work.rolling.as_ref().unwrap().1, "new");
+        assert_eq!(work.prs.len(), 1);
+        assert_eq!(work.prs[0].0, "2026-03-10-PM");
+        let actions: Vec<(ItemKey, Action)> = out
+            .results
+            .iter()
+            .map(|r| (r.item.clone(), r.action))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                (ItemKey::Ticket("bad fingerprint".into()), Action::Refused),
+                (
+                    ItemKey::PullRequest("2026-03-10-AM".into()),
+                    Action::Superseded
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pending_pr_is_retried_when_this_run_has_none() {
+        let plan = PublishPlan {
+            run_id: "2026-03-10-PM".into(),
+            pending: vec![PendingItem::PullRequest {
+                run_id: "2026-03-10-AM".into(),
+                pr: pr("2026-03-10-AM"),
+            }],
+            ..PublishPlan::default()
+        };
+        let mut out = PublishOutcome::new();
+        let work = Work::gather(&plan, &mut out);
+        assert_eq!(work.prs.len(), 1);
+        assert!(out.results.is_empty());
+    }
+
+    #[test]
+    fn the_pending_list_is_capped_keeping_prs_and_the_newest_tickets() {
+        let mut out = PublishOutcome::new();
+        for fp in ["t1", "t2", "t3"] {
+            out.pending.push(PendingItem::Ticket {
+                run_id: "2026-03-10-AM".into(),
+                ticket: ticket(fp),
+            });
+        }
+        out.pending.push(PendingItem::PullRequest {
+            run_id: "2026-03-10-AM".into(),
+            pr: pr("2026-03-10-AM"),
+        });
+        cap_pending(&mut out, 2);
+        let keys: Vec<ItemKey> = out.pending.iter().map(PendingItem::key).collect();
+        assert_eq!(
+            keys,
+            vec![
+                ItemKey::Ticket("t1".into()),
+                ItemKey::PullRequest("2026-03-10-AM".into())
+            ]
+        );
+        assert_eq!(out.results.len(), 2);
+        assert!(out.results.iter().all(|r| r.action == Action::Refused));
+    }
+
+    #[test]
+    fn the_token_is_not_printed() {
+        let t = GithubTarget {
+            api_url: "https://api.github.com".into(),
+            token: Some("ghs_secret".into()),
+            repository: Some("o/r".into()),
+        };
+        assert!(!format!("{t:?}").contains("ghs_secret"));
+        let p = Publisher::new(
+            &GithubTarget {
+                repository: Some("not-a-slug".into()),
+                ..t.clone()
+            },
+            PublishSettings::default(),
+        );
+        assert!(p.unavailable_reason().unwrap().contains("OWNER/NAME"));
+        let p = Publisher::new(
+            &GithubTarget {
+                repository: None,
+                ..t
+            },
+            PublishSettings::default(),
+        );
+        assert!(p
+            .unavailable_reason()
+            .unwrap()
+            .contains("GITHUB_REPOSITORY"));
     }
 }
