@@ -25,7 +25,9 @@ fn worker_record(worker: usize, n: usize) -> Record {
         1 => MAX_RECORD_BYTES - 600,
         _ => 200 + n % 300,
     };
-    let text: String = (0..size).map(|i| char::from(b'a' + ((i + worker) % 26) as u8)).collect();
+    let text: String = (0..size)
+        .map(|i| char::from(b'a' + ((i + worker) % 26) as u8))
+        .collect();
     r.output = Some(Excerpt::new(&text, size));
     r
 }
@@ -73,8 +75,17 @@ fn eight_processes_append_without_loss_or_interleaving() {
     assert_eq!(*data.last().unwrap(), b'\n');
     let mut seen = HashSet::new();
     let mut near_bound = 0;
-    for (i, line) in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()).enumerate() {
-        assert!(line.len() < MAX_RECORD_BYTES, "line {} is {} bytes", i + 1, line.len());
+    for (i, line) in data
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        assert!(
+            line.len() < MAX_RECORD_BYTES,
+            "line {} is {} bytes",
+            i + 1,
+            line.len()
+        );
         let r: Record = serde_json::from_slice(line)
             .unwrap_or_else(|e| panic!("line {} does not parse ({e}): interleaved?", i + 1));
         if line.len() > MAX_RECORD_BYTES / 2 {
@@ -83,7 +94,10 @@ fn eight_processes_append_without_loss_or_interleaving() {
         assert!(seen.insert(r.call_id.unwrap()), "duplicate line {}", i + 1);
     }
     assert_eq!(seen.len(), WORKERS * PER_WORKER, "records lost");
-    assert!(near_bound >= WORKERS * PER_WORKER / 25, "near-bound records: {near_bound}");
+    assert!(
+        near_bound >= WORKERS * PER_WORKER / 25,
+        "near-bound records: {near_bound}"
+    );
     // The reader agrees.
     let mut reader = codex_contract::read::open(&path).unwrap();
     assert_eq!(reader.by_ref().count(), WORKERS * PER_WORKER);
