@@ -14,3 +14,6 @@ pub mod runid;
 
 pub use fold::{fold, Call, Folder};
 pub use record::{Excerpt, Feedback, Phase, Record, Source, Status, SCHEMA_VERSION};
+
+/// Re-exported so that users of the contract's timestamps need no chrono of their own.
+pub use chrono;

@@ -272,6 +272,11 @@ pub fn format_ts(ts: DateTime<Utc>) -> String {
     ts.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Now, in the contract's timestamp format.
+pub fn now_ts() -> String {
+    format_ts(Utc::now())
+}
+
 /// Parses any RFC 3339 timestamp into UTC.
 pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)

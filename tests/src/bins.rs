@@ -1,0 +1,118 @@
+//! Locating the workspace's binaries from an integration test of another package.
+//!
+//! `cargo test --workspace` builds every binary before running any test; a test of this
+//! package alone (`cargo test -p e2e`) may find them missing, so they are built on demand.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Once;
+
+/// The workspace root (this crate lives in `<root>/tests`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// `target/<profile>` of the running test.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/<test>-<hash>
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The newest modification time of the sources the binaries are built from.
+fn newest_source() -> std::time::SystemTime {
+    fn walk(dir: &Path, newest: &mut std::time::SystemTime) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, newest);
+            } else if let Ok(m) = e.metadata().and_then(|m| m.modified()) {
+                *newest = (*newest).max(m);
+            }
+        }
+    }
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    for krate in ["contract", "shim", "analyzer"] {
+        walk(&workspace_root().join(krate).join("src"), &mut newest);
+    }
+    newest
+}
+
+/// The path of a workspace binary, building the binaries once if missing or older than
+/// their sources (`cargo test -p e2e` does not rebuild another package's binaries).
+pub fn bin(name: &str) -> PathBuf {
+    static BUILD: Once = Once::new();
+    let path = profile_dir().join(name);
+    let stale = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .map_or(true, |built| built < newest_source());
+    if stale {
+        BUILD.call_once(|| {
+            let release = profile_dir().ends_with("release");
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.current_dir(workspace_root()).args([
+                "build",
+                "-p",
+                "codex-shim",
+                "-p",
+                "codex-analyzer",
+            ]);
+            if release {
+                cmd.arg("--release");
+            }
+            let status = cmd.status().expect("run cargo build");
+            assert!(status.success(), "cargo build of the binaries failed");
+        });
+    }
+    assert!(path.exists(), "{} not found after building", path.display());
+    path
+}
+
+/// `codex-shim`.
+pub fn shim() -> PathBuf {
+    bin("codex-shim")
+}
+
+/// `codex-analyzer`.
+pub fn analyzer() -> PathBuf {
+    bin("codex-analyzer")
+}
+
+/// A scratch git repository with one commit, in a temp dir that lives as long as the value.
+pub fn git_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let git = |args: &[&str]| {
+        let st = Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_AUTHOR_NAME", "Test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.com")
+            .env("GIT_COMMITTER_NAME", "Test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.com")
+            .status()
+            .expect("git");
+        assert!(st.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::write(dir.path().join("README.md"), "scratch\n").unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "init"]);
+    dir
+}
+
+/// Reads every record of a log with the contract's reader, asserting no line was skipped.
+pub fn read_log(path: &Path) -> Vec<codex_contract::Record> {
+    let mut r = codex_contract::read::open(path).expect("open log");
+    let records: Vec<_> = r.by_ref().collect();
+    assert_eq!(r.stats().skipped, 0, "bad lines: {:?}", r.stats().problems);
+    records
+}
