@@ -1,0 +1,297 @@
+//! A scripted stand-in for the model API, so the real Codex CLI can run offline.
+//!
+//! Codex POSTs the whole conversation to `<base_url>/responses` every turn and expects a
+//! Server-Sent-Events stream back. The server answers with step N of a fixed script, where N
+//! is the number of tool outputs (`function_call_output` / `custom_tool_call_output`) already
+//! in the request's `input`: each tool call the model makes adds exactly one output, so the
+//! count says how far the session has got, whatever Codex did in between (retries, hook
+//! blocks, failed patches all still produce an output item).
+//!
+//! Every request is recorded so tests can assert what the model was shown (e.g. the text a
+//! blocked call returned). The server binds 127.0.0.1 on a random port, serves from one
+//! background thread, and stops when dropped or after [`MAX_REQUESTS`] requests, so a
+//! confused Codex cannot loop forever against it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// Upper bound on requests served per server; a session script is a handful of steps.
+pub const MAX_REQUESTS: usize = 200;
+
+/// One model turn of the script.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Call the shell tool (`exec_command`) with this command line.
+    Shell(String),
+    /// Call the freeform `apply_patch` tool with this patch text (`*** Begin Patch` ...).
+    Patch(String),
+    /// Call any function tool with these JSON arguments (e.g. `exec_command` asking for
+    /// sandbox escalation, which is what makes Codex request approval).
+    Call { name: String, arguments: Value },
+    /// Answer with a final assistant message, ending the turn.
+    Final(String),
+}
+
+impl Step {
+    pub fn shell(cmd: impl Into<String>) -> Step {
+        Step::Shell(cmd.into())
+    }
+
+    pub fn patch(patch: impl Into<String>) -> Step {
+        Step::Patch(patch.into())
+    }
+
+    pub fn final_message(text: impl Into<String>) -> Step {
+        Step::Final(text.into())
+    }
+
+    /// The Responses-API output item for this step; `n` makes ids and call ids unique.
+    fn item(&self, n: usize) -> Value {
+        match self {
+            Step::Shell(cmd) => json!({
+                "type": "function_call",
+                "id": format!("fc_{n}"),
+                "status": "completed",
+                "name": "exec_command",
+                "arguments": json!({"cmd": cmd, "yield_time_ms": 5000}).to_string(),
+                "call_id": call_id(n),
+            }),
+            Step::Call { name, arguments } => json!({
+                "type": "function_call",
+                "id": format!("fc_{n}"),
+                "status": "completed",
+                "name": name,
+                "arguments": arguments.to_string(),
+                "call_id": call_id(n),
+            }),
+            Step::Patch(patch) => json!({
+                "type": "custom_tool_call",
+                "id": format!("ctc_{n}"),
+                "status": "completed",
+                "name": "apply_patch",
+                "input": patch,
+                "call_id": call_id(n),
+            }),
+            Step::Final(text) => json!({
+                "type": "message",
+                "id": format!("msg_{n}"),
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }),
+        }
+    }
+}
+
+/// The call id the server gives the tool call of script step `n` (Codex echoes it back as
+/// `call_id` in outputs, rollout items and hook `tool_use_id`).
+pub fn call_id(n: usize) -> String {
+    format!("call_{n}")
+}
+
+/// One HTTP request Codex made to the server.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub url: String,
+    /// The parsed JSON body (`Value::Null` when the body was not JSON).
+    pub body: Value,
+    /// The script step answered, if this was a `/responses` request.
+    pub step: Option<usize>,
+}
+
+impl RecordedRequest {
+    /// The tool outputs the model was shown in this request, as `(call_id, output text)`.
+    pub fn tool_outputs(&self) -> Vec<(String, String)> {
+        input_items(&self.body)
+            .filter(|item| is_tool_output(item))
+            .map(|item| {
+                let id = item["call_id"].as_str().unwrap_or_default().to_string();
+                (id, output_text(&item["output"]))
+            })
+            .collect()
+    }
+}
+
+/// A running scripted model server. Dropping it stops the server thread.
+pub struct ModelServer {
+    port: u16,
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ModelServer {
+    /// Start serving `script` on 127.0.0.1 at a random free port.
+    pub fn start(script: Vec<Step>) -> ModelServer {
+        let server = tiny_http::Server::http("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("scripted model server: cannot bind 127.0.0.1: {e}"));
+        let port = server
+            .server_addr()
+            .to_ip()
+            .expect("scripted model server listens on TCP")
+            .port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let requests = Arc::clone(&requests);
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name("scripted-model".into())
+                .spawn(move || serve(server, script, requests, stop))
+                .expect("spawn scripted model server thread")
+        };
+        ModelServer {
+            port,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The `base_url` to configure in Codex's model provider.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/v1", self.port)
+    }
+
+    /// All requests received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.requests.lock().expect("request log lock").clone()
+    }
+
+    /// Every tool output the model was shown during the session, keyed by call id, from the
+    /// last `/responses` request (each request carries the whole conversation).
+    pub fn tool_outputs(&self) -> Vec<(String, String)> {
+        self.requests()
+            .iter()
+            .rev()
+            .find(|r| r.step.is_some())
+            .map(RecordedRequest::tool_outputs)
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for ModelServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(
+    server: tiny_http::Server,
+    script: Vec<Step>,
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut served = 0;
+    while !stop.load(Ordering::SeqCst) && served < MAX_REQUESTS {
+        let mut request = match server.recv_timeout(Duration::from_millis(50)) {
+            Ok(Some(request)) => request,
+            Ok(None) => continue,
+            Err(_) => break,
+        };
+        served += 1;
+        // tiny_http's reader honours Content-Length (and chunked bodies), so this reads the
+        // whole ~40 KB body, not just the first packet.
+        let mut raw = Vec::new();
+        let _ = request.as_reader().read_to_end(&mut raw);
+        let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        let method = request.method().to_string();
+        let url = request.url().to_string();
+
+        let is_responses = method == "POST" && url.trim_end_matches('/').ends_with("/responses");
+        let (step, response) = if is_responses {
+            let n = input_items(&body).filter(|i| is_tool_output(i)).count();
+            // Past the end of the script, end the turn rather than repeat a tool call.
+            let item = match script.get(n) {
+                Some(step) => step.item(n),
+                None => Step::final_message("script exhausted").item(n),
+            };
+            (Some(n), sse_response(n, item))
+        } else {
+            (
+                None,
+                tiny_http::Response::from_string("not found").with_status_code(404),
+            )
+        };
+        requests
+            .lock()
+            .expect("request log lock")
+            .push(RecordedRequest {
+                method,
+                url,
+                body,
+                step,
+            });
+        let _ = request.respond(response);
+    }
+}
+
+/// The four SSE events Codex needs for one output item: created, item added, item done,
+/// completed (with usage, which Codex requires to close the turn's accounting).
+fn sse_response(n: usize, item: Value) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    let id = format!("resp_{n}");
+    let events = [
+        json!({"type": "response.created", "response": {"id": id, "status": "in_progress"}}),
+        json!({"type": "response.output_item.added", "output_index": 0, "item": item}),
+        json!({"type": "response.output_item.done", "output_index": 0, "item": item}),
+        json!({"type": "response.completed", "response": {
+            "id": id, "status": "completed", "output": [item],
+            "usage": {
+                "input_tokens": 10, "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": 5, "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": 15
+            }
+        }}),
+    ];
+    let mut body = String::new();
+    for event in &events {
+        body.push_str(&format!(
+            "event: {}\ndata: {event}\n\n",
+            event["type"].as_str().unwrap()
+        ));
+    }
+    let content_type =
+        tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"text/event-stream"[..])
+            .expect("static header is valid");
+    tiny_http::Response::from_string(body).with_header(content_type)
+}
+
+fn input_items(body: &Value) -> impl Iterator<Item = &Value> {
+    body["input"].as_array().into_iter().flatten()
+}
+
+fn is_tool_output(item: &Value) -> bool {
+    matches!(
+        item["type"].as_str(),
+        Some("function_call_output" | "custom_tool_call_output")
+    )
+}
+
+/// Tool output text: a plain string, or content parts whose `text` fields are joined.
+fn output_text(output: &Value) -> String {
+    match output {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join(""),
+        Value::Object(o) => o
+            .get("content")
+            .map(output_text)
+            .unwrap_or_else(|| output.to_string()),
+        other => other.to_string(),
+    }
+}
