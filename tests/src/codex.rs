@@ -103,9 +103,17 @@ fn scripted_model_entry() -> &'static Value {
     })
 }
 
-/// A throwaway `CODEX_HOME` configured for the scripted model server on `port`.
+/// A throwaway `CODEX_HOME` configured for the scripted model server on `port`, plus an
+/// empty `HOME` for the run.
+///
+/// Codex runs every command and hook in a login shell (`bash -lc`, `$SHELL -lc`), which
+/// sources the user's profile. A developer profile can take seconds (here `pyenv init`
+/// rehashes under a lock that concurrent shells wait 60 s for), and a command that outlives
+/// the scripted `yield_time_ms` is reported as still running instead of with its exit code,
+/// which changes which hooks fire. An empty `HOME` keeps runs fast and deterministic.
 pub struct CodexHome {
     dir: tempfile::TempDir,
+    user_home: tempfile::TempDir,
     port: u16,
 }
 
@@ -146,7 +154,20 @@ plugins = false
         let catalog = json!({"models": [scripted_model_entry()]});
         std::fs::write(&models, serde_json::to_vec_pretty(&catalog).unwrap())
             .expect("write models.json");
-        CodexHome { dir, port }
+        let user_home = tempfile::Builder::new()
+            .prefix("codex-user-home-")
+            .tempdir()
+            .expect("create HOME temp dir");
+        CodexHome {
+            dir,
+            user_home,
+            port,
+        }
+    }
+
+    /// The `HOME` Codex runs with (empty, see [`CodexHome`]).
+    pub fn user_home(&self) -> &Path {
+        self.user_home.path()
     }
 
     pub fn path(&self) -> &Path {
@@ -330,6 +351,7 @@ pub fn exec_command_with_flags(
         .args(["--dangerously-bypass-hook-trust", "--json", "do it"])
         .current_dir(repo_dir)
         .env("CODEX_HOME", home.path())
+        .env("HOME", home.user_home())
         .env("LOCAL_MODEL_API_KEY", "dummy")
         // A real key or endpoint from the developer's shell must never reach a test run.
         .env_remove("OPENAI_API_KEY")
@@ -353,45 +375,127 @@ pub fn edit_config(home: &CodexHome, from: &str, to: &str) {
     std::fs::write(&path, text.replacen(from, to, 1)).expect("write config.toml");
 }
 
-/// Run `cmd` (stdout and stderr piped) to completion, reading both pipes concurrently so a
-/// chatty child cannot block on a full pipe; kill it and panic with what it printed if it
-/// outlives `timeout`.
-pub fn run_bounded(mut cmd: Command, timeout: Duration) -> Output {
-    let mut child = cmd.spawn().expect("spawn codex");
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let out_reader = std::thread::spawn(move || {
+/// Run `cmd` (stdout and stderr piped) to completion; kill it and panic with what it printed
+/// if it outlives `timeout`. See [`RunningExec`].
+pub fn run_bounded(cmd: Command, timeout: Duration) -> Output {
+    RunningExec::spawn(cmd).wait(timeout)
+}
+
+/// A running `codex` process, for tests that act on it mid-run (e.g. interrupt it).
+///
+/// The child runs in its own process group and the whole group is killed on timeout or
+/// drop: the npm `codex` launcher is a Node script that runs the native binary as a child,
+/// and killing only the launcher would leave the native process running and holding the
+/// output pipes open. Both pipes are read concurrently so a chatty child cannot block.
+pub struct RunningExec {
+    child: std::process::Child,
+    stdout: Option<std::thread::JoinHandle<Vec<u8>>>,
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
+    finished: bool,
+}
+
+impl RunningExec {
+    /// Spawn `cmd`, whose stdout and stderr must be piped.
+    pub fn spawn(mut cmd: Command) -> RunningExec {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+        let mut child = cmd.spawn().expect("spawn codex");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        RunningExec {
+            child,
+            stdout: Some(drain(stdout)),
+            stderr: Some(drain(stderr)),
+            finished: false,
+        }
+    }
+
+    /// Send SIGINT (what Ctrl-C sends) to the launcher, which forwards it to Codex.
+    pub fn interrupt(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits pid_t");
+        // SAFETY: kill(2) only sends a signal; no memory is involved.
+        unsafe {
+            libc::kill(pid, libc::SIGINT);
+        }
+    }
+
+    /// Wait for the process to exit and collect its output; after `timeout`, kill its process
+    /// group and panic with what it printed.
+    pub fn wait(mut self, timeout: Duration) -> Output {
+        let deadline = Instant::now() + timeout;
+        let status: ExitStatus = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for codex") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                kill_process_group(self.child.id());
+                let _ = self.child.wait();
+                self.finished = true;
+                let (stdout, stderr) = self.collect();
+                panic!(
+                    "codex did not finish within {timeout:?}; killed.\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                    String::from_utf8_lossy(&stdout),
+                    String::from_utf8_lossy(&stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.finished = true;
+        let (stdout, stderr) = self.collect();
+        Output {
+            status,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn collect(&mut self) -> (Vec<u8>, Vec<u8>) {
+        let join = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
+            h.map(|h| h.join().unwrap_or_default()).unwrap_or_default()
+        };
+        (join(self.stdout.take()), join(self.stderr.take()))
+    }
+}
+
+impl Drop for RunningExec {
+    /// A test that panics mid-run must not leave Codex running.
+    fn drop(&mut self) {
+        if !self.finished {
+            kill_process_group(self.child.id());
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
         let mut buf = Vec::new();
-        let _ = stdout.read_to_end(&mut buf);
+        let _ = pipe.read_to_end(&mut buf);
         buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        buf
-    });
+    })
+}
+
+/// SIGKILL every process in the group led by `pid` (see [`run_bounded`]).
+fn kill_process_group(pid: u32) {
+    let pgid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
+    // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+/// Poll `path` until it contains `needle`, for at most `timeout`; whether it did. For
+/// waiting on a recorder hook's file before acting on a running session.
+pub fn wait_for_text(path: &Path, needle: &str, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
-    let status: ExitStatus = loop {
-        if let Some(status) = child.try_wait().expect("wait for codex") {
-            break status;
+    loop {
+        if std::fs::read_to_string(path).is_ok_and(|text| text.contains(needle)) {
+            return true;
         }
         if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stdout = out_reader.join().unwrap_or_default();
-            let stderr = err_reader.join().unwrap_or_default();
-            panic!(
-                "codex exec did not finish within {timeout:?}; killed.\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                String::from_utf8_lossy(&stdout),
-                String::from_utf8_lossy(&stderr)
-            );
+            return false;
         }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr: err_reader.join().unwrap_or_default(),
+        std::thread::sleep(Duration::from_millis(25));
     }
 }
 

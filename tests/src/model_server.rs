@@ -2,10 +2,16 @@
 //!
 //! Codex POSTs the whole conversation to `<base_url>/responses` every turn and expects a
 //! Server-Sent-Events stream back. The server answers with step N of a fixed script, where N
-//! is the number of tool outputs (`function_call_output` / `custom_tool_call_output`) already
-//! in the request's `input`: each tool call the model makes adds exactly one output, so the
-//! count says how far the session has got, whatever Codex did in between (retries, hook
-//! blocks, failed patches all still produce an output item).
+//! is the number of tool outputs (`function_call_output` / `custom_tool_call_output`) the
+//! conversation has carried: each tool call the model makes adds exactly one output, so the
+//! count says how far the session has got, whatever Codex did in between (hook blocks, failed
+//! patches and rejections all still produce an output item). The count is kept across
+//! requests (distinct call ids seen so far) because a compaction replaces the history with a
+//! summary and the outputs vanish from later requests.
+//!
+//! Compaction requests (Codex asks the model for a "CONTEXT CHECKPOINT COMPACTION" summary
+//! when the reported token usage passes `model_auto_compact_token_limit`) are answered with
+//! a fixed summary message and do not advance the script.
 //!
 //! Every request is recorded so tests can assert what the model was shown (e.g. the text a
 //! blocked call returned). The server binds 127.0.0.1 on a random port, serves from one
@@ -21,6 +27,15 @@ use serde_json::{json, Value};
 
 /// Upper bound on requests served per server; a session script is a handful of steps.
 pub const MAX_REQUESTS: usize = 200;
+
+/// The `yield_time_ms` of [`Step::Shell`] calls.
+pub const SHELL_YIELD_MS: u64 = 10_000;
+
+/// The summary the server returns for a compaction request.
+pub const COMPACTION_SUMMARY: &str = "Summary: a scripted test session; continue the script.";
+
+/// How Codex 0.169.0 words the request for a compaction summary (the last input message).
+const COMPACTION_PROMPT_MARKER: &str = "CONTEXT CHECKPOINT COMPACTION";
 
 /// One model turn of the script.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +72,9 @@ impl Step {
                 "id": format!("fc_{n}"),
                 "status": "completed",
                 "name": "exec_command",
-                "arguments": json!({"cmd": cmd, "yield_time_ms": 5000}).to_string(),
+                // Codex waits up to yield_time_ms for the command to exit before reporting
+                // it as still running; generous, since it returns as soon as it exits.
+                "arguments": json!({"cmd": cmd, "yield_time_ms": SHELL_YIELD_MS}).to_string(),
                 "call_id": call_id(n),
             }),
             Step::Call { name, arguments } => json!({
@@ -100,8 +117,10 @@ pub struct RecordedRequest {
     pub url: String,
     /// The parsed JSON body (`Value::Null` when the body was not JSON).
     pub body: Value,
-    /// The script step answered, if this was a `/responses` request.
+    /// The script step answered, if this was a `/responses` request for the next step.
     pub step: Option<usize>,
+    /// Whether this was a compaction request (answered with [`COMPACTION_SUMMARY`]).
+    pub compaction: bool,
 }
 
 impl RecordedRequest {
@@ -167,15 +186,17 @@ impl ModelServer {
         self.requests.lock().expect("request log lock").clone()
     }
 
-    /// Every tool output the model was shown during the session, keyed by call id, from the
-    /// last `/responses` request (each request carries the whole conversation).
+    /// Every tool output the model was shown during the session, as `(call_id, output)` in
+    /// the order the model first saw them (collected over all requests, since a compaction
+    /// drops earlier outputs from later requests).
     pub fn tool_outputs(&self) -> Vec<(String, String)> {
+        let mut seen = std::collections::HashSet::new();
         self.requests()
             .iter()
-            .rev()
-            .find(|r| r.step.is_some())
-            .map(RecordedRequest::tool_outputs)
-            .unwrap_or_default()
+            .filter(|r| r.step.is_some())
+            .flat_map(RecordedRequest::tool_outputs)
+            .filter(|(id, _)| seen.insert(id.clone()))
+            .collect()
     }
 }
 
@@ -195,6 +216,7 @@ fn serve(
     stop: Arc<AtomicBool>,
 ) {
     let mut served = 0;
+    let mut outputs_seen = std::collections::HashSet::new();
     while !stop.load(Ordering::SeqCst) && served < MAX_REQUESTS {
         let mut request = match server.recv_timeout(Duration::from_millis(50)) {
             Ok(Some(request)) => request,
@@ -211,8 +233,23 @@ fn serve(
         let url = request.url().to_string();
 
         let is_responses = method == "POST" && url.trim_end_matches('/').ends_with("/responses");
-        let (step, response) = if is_responses {
-            let n = input_items(&body).filter(|i| is_tool_output(i)).count();
+        let compaction = is_responses && is_compaction_request(&body);
+        if is_responses {
+            // Outputs shown only in a compaction request count too: afterwards the history
+            // is a summary and they are gone.
+            outputs_seen.extend(
+                input_items(&body)
+                    .filter(|i| is_tool_output(i))
+                    .filter_map(|i| i["call_id"].as_str().map(str::to_string)),
+            );
+        }
+        let (step, response) = if compaction {
+            // Ids clear of the script's (`msg_N`, `resp_N` for step N).
+            let id = 1000 + served;
+            let item = Step::final_message(COMPACTION_SUMMARY).item(id);
+            (None, sse_response(id, item))
+        } else if is_responses {
+            let n = outputs_seen.len();
             // Past the end of the script, end the turn rather than repeat a tool call.
             let item = match script.get(n) {
                 Some(step) => step.item(n),
@@ -233,6 +270,7 @@ fn serve(
                 url,
                 body,
                 step,
+                compaction,
             });
         let _ = request.respond(response);
     }
@@ -266,6 +304,19 @@ fn sse_response(n: usize, item: Value) -> tiny_http::Response<std::io::Cursor<Ve
         tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"text/event-stream"[..])
             .expect("static header is valid");
     tiny_http::Response::from_string(body).with_header(content_type)
+}
+
+/// A compaction request ends with a user message asking for the checkpoint summary.
+fn is_compaction_request(body: &Value) -> bool {
+    input_items(body).last().is_some_and(|item| {
+        item["type"] == "message"
+            && item["role"] == "user"
+            && item["content"].as_array().into_iter().flatten().any(|c| {
+                c["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains(COMPACTION_PROMPT_MARKER))
+            })
+    })
 }
 
 fn input_items(body: &Value) -> impl Iterator<Item = &Value> {

@@ -1,13 +1,18 @@
 //! Runs the real Codex CLI offline and pins down the facts the shim's hook handler and
 //! rollout importer rely on, for the live run and for the committed fixtures alike.
 //!
-//! Two sessions:
+//! Four sessions, each with a recorder hook on every event:
 //! - **outcomes**: one call per outcome (success, failure, a fake token, a patch that fails
 //!   verification, a patch that applies, a call blocked by a PreToolUse hook) plus a call
-//!   Codex rejects on its own (`rm -rf`), with a recorder hook on every event and a `Stop`
-//!   hook that copies the rollout at that moment;
+//!   Codex rejects on its own (`rm -rf`), and a `Stop` hook that copies the rollout at that
+//!   moment;
 //! - **permission-denied**: a call that asks for sandbox escalation, so `PermissionRequest`
-//!   fires, and a hook that denies it.
+//!   fires, and a hook that denies it;
+//! - **compaction**: a tiny `model_auto_compact_token_limit`, so Codex compacts after each
+//!   tool call (`PreCompact`, `PostCompact`, `SessionStart` with source `compact`);
+//! - **interrupt**: SIGINT while a command runs (`Interrupt`, an aborted turn, no `Stop`);
+//! - **still-running**: a command that outlives its `yield_time_ms`, so the turn ends while it
+//!   runs and Codex kills it when the session ends (its outcome lands after `Stop`).
 //!
 //! `CODEX_FIXTURES_UPDATE=1 cargo test -p e2e --test codex_fixtures` rewrites the fixtures
 //! under `shim/tests/fixtures/codex-0.169.0/` from the live run; otherwise the live run and
@@ -33,8 +38,25 @@ fn fixtures_dir() -> PathBuf {
         .join(format!("codex-{}", codex::CODEX_VERSION))
 }
 
+/// `CODEX_FIXTURES_DUMP=DIR` keeps each live session's evidence under `DIR/<session>/`
+/// (written before the checks), to look at a failing run.
+fn dump_live(session: &str, evidence: &Evidence) {
+    if let Some(dir) = std::env::var_os("CODEX_FIXTURES_DUMP") {
+        evidence.write(&Path::new(&dir).join(session));
+    }
+}
+
 fn updating_fixtures() -> bool {
     std::env::var_os("CODEX_FIXTURES_UPDATE").is_some_and(|v| v == "1")
+}
+
+/// A hook command copying the file its payload names as `transcript_path` to `dest`, at the
+/// moment the hook runs.
+fn copy_transcript_command(dest: &Path) -> String {
+    format!(
+        r#"p=$(sed -n 's/.*"transcript_path":"\([^"]*\)".*/\1/p'); cp "$p" {}"#,
+        shell_quote(&dest.display().to_string())
+    )
 }
 
 /// What a session left behind, as raw text (what the fixtures store).
@@ -190,11 +212,7 @@ fn run_outcomes_session() -> LiveRun {
     let at_stop = capture.path().join("rollout-at-stop.jsonl");
     let blocker = capture.path().join("block.sh");
     std::fs::write(&blocker, codex::block_marker_hook_script()).unwrap();
-    // The Stop hook copies the file its payload names as `transcript_path`, at that moment.
-    let copy_transcript = format!(
-        r#"p=$(sed -n 's/.*"transcript_path":"\([^"]*\)".*/\1/p'); cp "$p" {}"#,
-        shell_quote(&at_stop.display().to_string())
-    );
+    let copy_transcript = copy_transcript_command(&at_stop);
     Hooks::new()
         .record_all_events(&payloads)
         .command(
@@ -236,6 +254,7 @@ fn run_outcomes_session() -> LiveRun {
 #[test]
 fn outcomes_session_live_and_fixtures() {
     let live = run_outcomes_session();
+    dump_live("outcomes", &live.evidence);
     eprintln!("outcomes session: codex exec took {:?}", live.elapsed);
     assert!(
         live.status.success(),
@@ -392,6 +411,15 @@ fn check_outcome_hooks(payloads: &[Value], calls: &[Expected]) {
 /// The 0.169.0 rollout is "paginated": every line has a dense `ordinal` from 0, and the first
 /// line is `session_meta` (legacy rollouts have no `ordinal`).
 fn check_paginated_rollout(rollout: &[Value], session_id: &str) {
+    check_paginated_rollout_head(rollout, session_id);
+    let last = rollout.last().unwrap();
+    assert_eq!(last["payload"]["type"], "task_complete");
+    assert!(last["payload"]["duration_ms"].is_u64());
+}
+
+/// Dense ordinals from 0 and a `session_meta` first line (any session, even one whose turn
+/// did not complete last).
+fn check_paginated_rollout_head(rollout: &[Value], session_id: &str) {
     for (i, line) in rollout.iter().enumerate() {
         assert_eq!(line["ordinal"], json!(i), "line {i} ordinal");
         assert!(
@@ -403,9 +431,6 @@ fn check_paginated_rollout(rollout: &[Value], session_id: &str) {
     assert_eq!(rollout[0]["type"], "session_meta");
     assert_eq!(rollout[0]["payload"]["id"], session_id);
     assert_eq!(rollout[0]["payload"]["cli_version"], codex::CODEX_VERSION);
-    let last = rollout.last().unwrap();
-    assert_eq!(last["payload"]["type"], "task_complete");
-    assert!(last["payload"]["duration_ms"].is_u64());
 }
 
 fn check_rollout_outcomes(rollout: &[Value], calls: &[Expected]) {
@@ -615,6 +640,7 @@ fn run_permission_session() -> (Evidence, std::process::ExitStatus, tempfile::Te
 #[test]
 fn permission_denied_session_live_and_fixtures() {
     let (live, status, repo) = run_permission_session();
+    dump_live("permission-denied", &live);
     assert!(status.success());
     assert!(
         !repo.path().join("escalated.txt").exists(),
@@ -664,6 +690,359 @@ fn check_permission_denied(ev: &Evidence) {
     assert!(exec
         .iter()
         .all(|e| e["item"]["type"] != "command_execution"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The compaction session
+// ---------------------------------------------------------------------------------------
+
+fn run_compaction_session() -> Evidence {
+    let server = ModelServer::start(vec![
+        Step::shell("echo one"),
+        Step::shell("echo two"),
+        Step::final_message("done"),
+    ]);
+    let home = CodexHome::new(server.port());
+    // Every scripted response reports 15 tokens, so each tool round passes this limit.
+    codex::edit_config(
+        &home,
+        "check_for_update_on_startup = false\n",
+        "check_for_update_on_startup = false\nmodel_auto_compact_token_limit = 12\n",
+    );
+    let repo = codex::git_repo();
+    let capture = tempfile::tempdir().unwrap();
+    let payloads = capture.path().join("payloads.jsonl");
+    Hooks::new()
+        .record_all_events(&payloads)
+        .write_to_home(&home);
+    let output = codex::run_exec(&home, repo.path(), &[]);
+    assert!(
+        output.status.success(),
+        "codex exec failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let compactions = server.requests().iter().filter(|r| r.compaction).count();
+    assert_eq!(
+        compactions, 2,
+        "the model was asked for a summary after each tool call"
+    );
+    Evidence {
+        hook_payloads: std::fs::read_to_string(&payloads).unwrap(),
+        rollout: std::fs::read_to_string(home.rollout()).unwrap(),
+        rollout_at_stop: None,
+        exec: String::from_utf8(output.stdout).unwrap(),
+    }
+}
+
+#[test]
+fn compaction_session_live_and_fixtures() {
+    let live = run_compaction_session();
+    dump_live("compaction", &live);
+    check_compaction(&live);
+    let dir = fixtures_dir().join("compaction");
+    if updating_fixtures() {
+        live.write(&dir);
+    }
+    check_compaction(&Evidence::read(&dir, false));
+}
+
+fn check_compaction(ev: &Evidence) {
+    let payloads = codex::parse_jsonl(&ev.hook_payloads);
+    let compact = ["PreCompact", "PostCompact", "SessionStart"];
+    let mut expected = vec!["SessionStart", "UserPromptSubmit"];
+    expected.extend(["PreToolUse call_0", "PostToolUse call_0"]);
+    expected.extend(compact);
+    expected.extend(["PreToolUse call_1", "PostToolUse call_1"]);
+    expected.extend(compact);
+    expected.extend(["Stop", "SessionEnd"]);
+    let fired: Vec<String> = payloads.iter().map(event_label).collect();
+    assert_eq!(fired, expected);
+
+    let session_id = &payloads[0]["session_id"];
+    let turn_id = &payloads[1]["turn_id"];
+    for p in &payloads {
+        // A compaction is not a new session: same id, same rollout file.
+        assert_eq!(&p["session_id"], session_id);
+        assert_eq!(p["transcript_path"], payloads[0]["transcript_path"]);
+        match p["hook_event_name"].as_str().unwrap() {
+            "PreCompact" | "PostCompact" => {
+                assert_eq!(p["trigger"], "auto");
+                assert_eq!(&p["turn_id"], turn_id, "compaction happens inside the turn");
+                assert!(p.get("permission_mode").is_none());
+            }
+            "SessionStart" => assert!(p.get("turn_id").is_none()),
+            _ => {}
+        }
+    }
+    let sources: Vec<&Value> = payloads
+        .iter()
+        .filter(|p| p["hook_event_name"] == "SessionStart")
+        .map(|p| &p["source"])
+        .collect();
+    assert_eq!(
+        sources,
+        [&json!("startup"), &json!("compact"), &json!("compact")]
+    );
+
+    // The rollout keeps the full history: `compacted` lines are added, nothing is rewritten,
+    // so the outcomes from before a compaction stay readable.
+    let rollout = codex::parse_jsonl(&ev.rollout);
+    check_paginated_rollout(&rollout, session_id.as_str().unwrap());
+    let compacted: Vec<&Value> = rollout
+        .iter()
+        .filter(|l| l["type"] == "compacted")
+        .collect();
+    assert_eq!(compacted.len(), 2);
+    for line in &compacted {
+        assert!(line["payload"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with(e2e::model_server::COMPACTION_SUMMARY));
+        assert!(line["payload"]["replacement_history"].is_array());
+    }
+    assert_eq!(
+        completed_items(&rollout)
+            .filter(|i| i["type"] == "ContextCompaction")
+            .count(),
+        2
+    );
+    for (n, echoed) in ["one", "two"].iter().enumerate() {
+        let id = call_id(n);
+        let item = completed_items(&rollout)
+            .find(|i| i["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("{id}: no CommandExecution"));
+        assert_eq!(item["exit_code"], 0);
+        assert_eq!(item["aggregated_output"], format!("{echoed}\n"));
+    }
+    // The exec stream does not mention compaction at all.
+    assert!(!ev.exec.to_lowercase().contains("compact"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The interrupt session
+// ---------------------------------------------------------------------------------------
+
+const LONG_COMMAND: &str = "sleep 20";
+
+fn run_interrupt_session() -> (Evidence, std::process::ExitStatus) {
+    let server = ModelServer::start(vec![
+        Step::Call {
+            name: "exec_command".into(),
+            // Long enough a yield that the call is still running when the signal arrives.
+            arguments: json!({"cmd": LONG_COMMAND, "yield_time_ms": 30000}),
+        },
+        Step::final_message("done"),
+    ]);
+    let home = CodexHome::new(server.port());
+    let repo = codex::git_repo();
+    let capture = tempfile::tempdir().unwrap();
+    let payloads = capture.path().join("payloads.jsonl");
+    Hooks::new()
+        .record_all_events(&payloads)
+        .write_to_home(&home);
+
+    let started = Instant::now();
+    let running = codex::RunningExec::spawn(codex::exec_command(&home, repo.path(), &[]));
+    assert!(
+        codex::wait_for_text(&payloads, "\"PreToolUse\"", Duration::from_secs(30)),
+        "the scripted call never started"
+    );
+    // PreToolUse runs just before the command is spawned; give it a moment to be running.
+    std::thread::sleep(Duration::from_millis(500));
+    running.interrupt();
+    let output = running.wait(codex::EXEC_TIMEOUT);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the interrupt did not stop `{LONG_COMMAND}`"
+    );
+    let evidence = Evidence {
+        hook_payloads: std::fs::read_to_string(&payloads).unwrap(),
+        rollout: std::fs::read_to_string(home.rollout()).unwrap(),
+        rollout_at_stop: None,
+        exec: String::from_utf8(output.stdout).unwrap(),
+    };
+    (evidence, output.status)
+}
+
+#[test]
+fn interrupt_session_live_and_fixtures() {
+    let (live, status) = run_interrupt_session();
+    dump_live("interrupt", &live);
+    // An interrupted `codex exec` fails.
+    assert_eq!(status.code(), Some(1));
+    check_interrupt(&live);
+    let dir = fixtures_dir().join("interrupt");
+    if updating_fixtures() {
+        live.write(&dir);
+    }
+    check_interrupt(&Evidence::read(&dir, false));
+}
+
+fn check_interrupt(ev: &Evidence) {
+    let payloads = codex::parse_jsonl(&ev.hook_payloads);
+    let fired: Vec<String> = payloads.iter().map(event_label).collect();
+    // No PostToolUse and no Stop: only Interrupt and SessionEnd tell the turn is over.
+    assert_eq!(
+        fired,
+        [
+            "SessionStart",
+            "UserPromptSubmit",
+            "PreToolUse call_0",
+            "Interrupt",
+            "SessionEnd"
+        ]
+    );
+    let interrupt = &payloads[3];
+    assert_eq!(interrupt["turn_id"], payloads[1]["turn_id"]);
+    assert_eq!(interrupt["permission_mode"], "bypassPermissions");
+
+    let rollout = codex::parse_jsonl(&ev.rollout);
+    check_paginated_rollout_head(&rollout, payloads[0]["session_id"].as_str().unwrap());
+    // No task_complete: the turn ends with turn_aborted, and the killed command's
+    // CommandExecution (exit code -1) is written after it.
+    assert!(rollout
+        .iter()
+        .all(|l| l["payload"]["type"] != "task_complete"));
+    let aborted = rollout
+        .iter()
+        .position(|l| l["payload"]["type"] == "turn_aborted")
+        .expect("turn_aborted");
+    assert_eq!(rollout[aborted]["payload"]["reason"], "interrupted");
+    assert!(rollout[aborted]["payload"]["duration_ms"].is_u64());
+    let output = tool_output(&rollout, "call_0");
+    assert!(
+        output.starts_with("Wall time: ") && output.ends_with("\naborted by user"),
+        "{output:?}"
+    );
+    let killed = rollout
+        .iter()
+        .position(|l| {
+            l["payload"]["type"] == "item_completed" && l["payload"]["item"]["id"] == "call_0"
+        })
+        .expect("CommandExecution for the interrupted call");
+    assert!(killed > aborted);
+    let item = &rollout[killed]["payload"]["item"];
+    assert_eq!(item["type"], "CommandExecution");
+    assert_eq!(item["status"], "failed");
+    assert_eq!(item["exit_code"], -1);
+
+    // The exec stream just stops: the command is started but never completed, no turn end.
+    let exec = codex::parse_jsonl(&ev.exec);
+    assert!(exec
+        .iter()
+        .any(|e| e["type"] == "item.started" && e["item"]["type"] == "command_execution"));
+    assert!(exec
+        .iter()
+        .all(|e| e["type"] != "item.completed" || e["item"]["type"] != "command_execution"));
+    assert!(exec
+        .iter()
+        .all(|e| e["type"] != "turn.completed" && e["type"] != "turn.failed"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The still-running session
+// ---------------------------------------------------------------------------------------
+
+fn run_still_running_session() -> Evidence {
+    let server = ModelServer::start(vec![
+        Step::Call {
+            name: "exec_command".into(),
+            arguments: json!({"cmd": LONG_COMMAND, "yield_time_ms": 300}),
+        },
+        Step::final_message("done"),
+    ]);
+    let home = CodexHome::new(server.port());
+    let repo = codex::git_repo();
+    let capture = tempfile::tempdir().unwrap();
+    let payloads = capture.path().join("payloads.jsonl");
+    let at_stop = capture.path().join("rollout-at-stop.jsonl");
+    Hooks::new()
+        .record_all_events(&payloads)
+        .command("Stop", "*", &copy_transcript_command(&at_stop), 10)
+        .write_to_home(&home);
+    let started = Instant::now();
+    let output = codex::run_exec(&home, repo.path(), &[]);
+    assert!(
+        output.status.success(),
+        "codex exec failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "codex waited for `{LONG_COMMAND}` instead of ending the session"
+    );
+    Evidence {
+        hook_payloads: std::fs::read_to_string(&payloads).unwrap(),
+        rollout: std::fs::read_to_string(home.rollout()).unwrap(),
+        rollout_at_stop: Some(std::fs::read_to_string(&at_stop).unwrap()),
+        exec: String::from_utf8(output.stdout).unwrap(),
+    }
+}
+
+#[test]
+fn still_running_session_live_and_fixtures() {
+    let live = run_still_running_session();
+    dump_live("still-running", &live);
+    check_still_running(&live);
+    let dir = fixtures_dir().join("still-running");
+    if updating_fixtures() {
+        live.write(&dir);
+    }
+    check_still_running(&Evidence::read(&dir, true));
+}
+
+fn check_still_running(ev: &Evidence) {
+    let payloads = codex::parse_jsonl(&ev.hook_payloads);
+    let fired: Vec<String> = payloads.iter().map(event_label).collect();
+    assert_eq!(
+        fired,
+        [
+            "SessionStart",
+            "UserPromptSubmit",
+            "PreToolUse call_0",
+            "Stop",
+            "SessionEnd"
+        ]
+    );
+    let rollout = codex::parse_jsonl(&ev.rollout);
+    let at_stop = codex::parse_jsonl(ev.rollout_at_stop.as_deref().unwrap());
+    check_paginated_rollout_head(&rollout, payloads[0]["session_id"].as_str().unwrap());
+    assert_eq!(at_stop, rollout[..at_stop.len()]);
+
+    // At Stop the call has only a "still running" output and no outcome.
+    let output = tool_output(&at_stop, "call_0");
+    assert!(
+        output.starts_with("Chunk ID: ") && output.contains("\nProcess running with session ID "),
+        "{output:?}"
+    );
+    assert!(completed_items(&at_stop).all(|i| i["id"] != "call_0"));
+    // The turn completed normally anyway...
+    let complete = rollout
+        .iter()
+        .position(|l| l["payload"]["type"] == "task_complete")
+        .expect("task_complete");
+    // ...and the command's outcome (killed at session end: failed, exit code -1) comes
+    // after it, and after Stop.
+    let killed = rollout
+        .iter()
+        .position(|l| {
+            l["payload"]["type"] == "item_completed" && l["payload"]["item"]["id"] == "call_0"
+        })
+        .expect("CommandExecution for the still-running call");
+    assert!(killed > complete && killed >= at_stop.len());
+    let item = &rollout[killed]["payload"]["item"];
+    assert_eq!(item["status"], "failed");
+    assert_eq!(item["exit_code"], -1);
+
+    // The exec stream starts the command and never completes it.
+    let exec = codex::parse_jsonl(&ev.exec);
+    assert!(exec
+        .iter()
+        .any(|e| e["type"] == "item.started" && e["item"]["type"] == "command_execution"));
+    assert!(exec
+        .iter()
+        .all(|e| e["type"] != "item.completed" || e["item"]["type"] != "command_execution"));
+    assert_eq!(exec.last().unwrap()["type"], "turn.completed");
 }
 
 // ---------------------------------------------------------------------------------------
