@@ -308,9 +308,14 @@ impl Hooks {
 
 /// A hook command that appends its stdin (one JSON payload, no trailing newline) and a
 /// newline to `file`, so the file becomes JSONL with one payload per hook run.
+///
+/// The payload is read to a temp file first, then appended under `flock(1)` on the file:
+/// hooks of a session and its subagents run concurrently, and unlocked appends interleave.
 pub fn recorder_command(file: &Path) -> String {
     let file = shell_quote(&file.display().to_string());
-    format!("cat >> {file}; echo >> {file}")
+    format!(
+        r#"t=$(mktemp) && cat > "$t" && flock {file} sh -c 'cat "$1" >> "$2"; echo >> "$2"' _ "$t" {file}; rm -f "$t""#
+    )
 }
 
 /// Quote `s` as one POSIX shell word.

@@ -18,6 +18,7 @@
 //! background thread, and stops when dropped or after [`MAX_REQUESTS`] requests, so a
 //! confused Codex cannot loop forever against it.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -47,6 +48,13 @@ pub enum Step {
     /// Call any function tool with these JSON arguments (e.g. `exec_command` asking for
     /// sandbox escalation, which is what makes Codex request approval).
     Call { name: String, arguments: Value },
+    /// Call a function tool declared inside a tool namespace (e.g. `spawn_agent` in
+    /// `collaboration`, with the `multi_agent_v2` feature).
+    NamespacedCall {
+        namespace: String,
+        name: String,
+        arguments: Value,
+    },
     /// Answer with a final assistant message, ending the turn.
     Final(String),
 }
@@ -64,38 +72,54 @@ impl Step {
         Step::Final(text.into())
     }
 
-    /// The Responses-API output item for this step; `n` makes ids and call ids unique.
-    fn item(&self, n: usize) -> Value {
+    /// The Responses-API output item for step `n` of conversation `thread`; ids and call ids
+    /// are unique per (thread, step).
+    fn item(&self, thread: usize, n: usize) -> Value {
+        let suffix = id_suffix(thread, n);
+        let call_id = thread_call_id(thread, n);
         match self {
             Step::Shell(cmd) => json!({
                 "type": "function_call",
-                "id": format!("fc_{n}"),
+                "id": format!("fc_{suffix}"),
                 "status": "completed",
                 "name": "exec_command",
                 // Codex waits up to yield_time_ms for the command to exit before reporting
                 // it as still running; generous, since it returns as soon as it exits.
                 "arguments": json!({"cmd": cmd, "yield_time_ms": SHELL_YIELD_MS}).to_string(),
-                "call_id": call_id(n),
+                "call_id": call_id,
             }),
             Step::Call { name, arguments } => json!({
                 "type": "function_call",
-                "id": format!("fc_{n}"),
+                "id": format!("fc_{suffix}"),
                 "status": "completed",
                 "name": name,
                 "arguments": arguments.to_string(),
-                "call_id": call_id(n),
+                "call_id": call_id,
+            }),
+            Step::NamespacedCall {
+                namespace,
+                name,
+                arguments,
+            } => json!({
+                "type": "function_call",
+                "id": format!("fc_{suffix}"),
+                "status": "completed",
+                "namespace": namespace,
+                "name": name,
+                "arguments": arguments.to_string(),
+                "call_id": call_id,
             }),
             Step::Patch(patch) => json!({
                 "type": "custom_tool_call",
-                "id": format!("ctc_{n}"),
+                "id": format!("ctc_{suffix}"),
                 "status": "completed",
                 "name": "apply_patch",
                 "input": patch,
-                "call_id": call_id(n),
+                "call_id": call_id,
             }),
             Step::Final(text) => json!({
                 "type": "message",
-                "id": format!("msg_{n}"),
+                "id": format!("msg_{suffix}"),
                 "role": "assistant",
                 "status": "completed",
                 "content": [{"type": "output_text", "text": text, "annotations": []}],
@@ -104,10 +128,24 @@ impl Step {
     }
 }
 
-/// The call id the server gives the tool call of script step `n` (Codex echoes it back as
-/// `call_id` in outputs, rollout items and hook `tool_use_id`).
+/// The call id the server gives the tool call of script step `n` of the first conversation
+/// (Codex echoes it back as `call_id` in outputs, rollout items and hook `tool_use_id`).
 pub fn call_id(n: usize) -> String {
-    format!("call_{n}")
+    thread_call_id(0, n)
+}
+
+/// The call id of step `n` of conversation `thread` (see [`ModelServer::start_threads`]):
+/// `call_N` for the first conversation, `call_tT_N` for the others.
+pub fn thread_call_id(thread: usize, n: usize) -> String {
+    format!("call_{}", id_suffix(thread, n))
+}
+
+fn id_suffix(thread: usize, n: usize) -> String {
+    if thread == 0 {
+        n.to_string()
+    } else {
+        format!("t{thread}_{n}")
+    }
 }
 
 /// One HTTP request Codex made to the server.
@@ -117,6 +155,9 @@ pub struct RecordedRequest {
     pub url: String,
     /// The parsed JSON body (`Value::Null` when the body was not JSON).
     pub body: Value,
+    /// The conversation (index into the scripts, by order of first request) of a
+    /// `/responses` request.
+    pub thread: Option<usize>,
     /// The script step answered, if this was a `/responses` request for the next step.
     pub step: Option<usize>,
     /// Whether this was a compaction request (answered with [`COMPACTION_SUMMARY`]).
@@ -147,6 +188,14 @@ pub struct ModelServer {
 impl ModelServer {
     /// Start serving `script` on 127.0.0.1 at a random free port.
     pub fn start(script: Vec<Step>) -> ModelServer {
+        ModelServer::start_threads(vec![script])
+    }
+
+    /// Serve one script per conversation: Codex names each thread in the request's
+    /// `client_metadata.thread_id` (else `prompt_cache_key`), and the N-th thread to make a request (the session first, then
+    /// e.g. a spawned subagent) follows `scripts[N]`, with its own step count. Threads
+    /// beyond the scripts get a final message.
+    pub fn start_threads(scripts: Vec<Vec<Step>>) -> ModelServer {
         let server = tiny_http::Server::http("127.0.0.1:0")
             .unwrap_or_else(|e| panic!("scripted model server: cannot bind 127.0.0.1: {e}"));
         let port = server
@@ -161,7 +210,7 @@ impl ModelServer {
             let stop = Arc::clone(&stop);
             std::thread::Builder::new()
                 .name("scripted-model".into())
-                .spawn(move || serve(server, script, requests, stop))
+                .spawn(move || serve(server, scripts, requests, stop))
                 .expect("spawn scripted model server thread")
         };
         ModelServer {
@@ -190,7 +239,7 @@ impl ModelServer {
     /// the order the model first saw them (collected over all requests, since a compaction
     /// drops earlier outputs from later requests).
     pub fn tool_outputs(&self) -> Vec<(String, String)> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         self.requests()
             .iter()
             .filter(|r| r.step.is_some())
@@ -211,12 +260,14 @@ impl Drop for ModelServer {
 
 fn serve(
     server: tiny_http::Server,
-    script: Vec<Step>,
+    scripts: Vec<Vec<Step>>,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     stop: Arc<AtomicBool>,
 ) {
     let mut served = 0;
-    let mut outputs_seen = std::collections::HashSet::new();
+    // Per conversation, in order of first request: its key and the call ids whose outputs
+    // it has carried.
+    let mut threads: Vec<(String, HashSet<String>)> = Vec::new();
     while !stop.load(Ordering::SeqCst) && served < MAX_REQUESTS {
         let mut request = match server.recv_timeout(Duration::from_millis(50)) {
             Ok(Some(request)) => request,
@@ -233,53 +284,74 @@ fn serve(
         let url = request.url().to_string();
 
         let is_responses = method == "POST" && url.trim_end_matches('/').ends_with("/responses");
-        let compaction = is_responses && is_compaction_request(&body);
-        if is_responses {
+        let mut recorded = RecordedRequest {
+            method,
+            url,
+            body,
+            thread: None,
+            step: None,
+            compaction: false,
+        };
+        let response = if is_responses {
+            // Subagents share the session's prompt_cache_key; client_metadata names the
+            // thread itself.
+            let body = &recorded.body;
+            let key = body["client_metadata"]["thread_id"]
+                .as_str()
+                .or_else(|| body["prompt_cache_key"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            let thread = match threads.iter().position(|(k, _)| *k == key) {
+                Some(t) => t,
+                None => {
+                    threads.push((key, HashSet::new()));
+                    threads.len() - 1
+                }
+            };
             // Outputs shown only in a compaction request count too: afterwards the history
             // is a summary and they are gone.
-            outputs_seen.extend(
-                input_items(&body)
+            let seen = &mut threads[thread].1;
+            seen.extend(
+                input_items(&recorded.body)
                     .filter(|i| is_tool_output(i))
                     .filter_map(|i| i["call_id"].as_str().map(str::to_string)),
             );
-        }
-        let (step, response) = if compaction {
-            // Ids clear of the script's (`msg_N`, `resp_N` for step N).
-            let id = 1000 + served;
-            let item = Step::final_message(COMPACTION_SUMMARY).item(id);
-            (None, sse_response(id, item))
-        } else if is_responses {
-            let n = outputs_seen.len();
-            // Past the end of the script, end the turn rather than repeat a tool call.
-            let item = match script.get(n) {
-                Some(step) => step.item(n),
-                None => Step::final_message("script exhausted").item(n),
-            };
-            (Some(n), sse_response(n, item))
+            recorded.thread = Some(thread);
+            if is_compaction_request(&recorded.body) {
+                recorded.compaction = true;
+                // Ids clear of the script's (`msg_N`, `resp_N` for step N).
+                let n = 1000 + served;
+                sse_response(
+                    thread,
+                    n,
+                    Step::final_message(COMPACTION_SUMMARY).item(thread, n),
+                )
+            } else {
+                let n = seen.len();
+                recorded.step = Some(n);
+                // Past the end of the script, end the turn rather than repeat a tool call.
+                let item = match scripts.get(thread).and_then(|s| s.get(n)) {
+                    Some(step) => step.item(thread, n),
+                    None => Step::final_message("script exhausted").item(thread, n),
+                };
+                sse_response(thread, n, item)
+            }
         } else {
-            (
-                None,
-                tiny_http::Response::from_string("not found").with_status_code(404),
-            )
+            tiny_http::Response::from_string("not found").with_status_code(404)
         };
-        requests
-            .lock()
-            .expect("request log lock")
-            .push(RecordedRequest {
-                method,
-                url,
-                body,
-                step,
-                compaction,
-            });
+        requests.lock().expect("request log lock").push(recorded);
         let _ = request.respond(response);
     }
 }
 
 /// The four SSE events Codex needs for one output item: created, item added, item done,
 /// completed (with usage, which Codex requires to close the turn's accounting).
-fn sse_response(n: usize, item: Value) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let id = format!("resp_{n}");
+fn sse_response(
+    thread: usize,
+    n: usize,
+    item: Value,
+) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    let id = format!("resp_{}", id_suffix(thread, n));
     let events = [
         json!({"type": "response.created", "response": {"id": id, "status": "in_progress"}}),
         json!({"type": "response.output_item.added", "output_index": 0, "item": item}),

@@ -12,7 +12,9 @@
 //!   tool call (`PreCompact`, `PostCompact`, `SessionStart` with source `compact`);
 //! - **interrupt**: SIGINT while a command runs (`Interrupt`, an aborted turn, no `Stop`);
 //! - **still-running**: a command that outlives its `yield_time_ms`, so the turn ends while it
-//!   runs and Codex kills it when the session ends (its outcome lands after `Stop`).
+//!   runs and Codex kills it when the session ends (its outcome lands after `Stop`);
+//! - **subagent**: with the `multi_agent_v2` feature the model spawns a subagent that runs a
+//!   command in its own thread and rollout (`SubagentStart`, `SubagentStop`).
 //!
 //! `CODEX_FIXTURES_UPDATE=1 cargo test -p e2e --test codex_fixtures` rewrites the fixtures
 //! under `shim/tests/fixtures/codex-0.169.0/` from the live run; otherwise the live run and
@@ -63,8 +65,10 @@ fn copy_transcript_command(dest: &Path) -> String {
 struct Evidence {
     hook_payloads: String,
     rollout: String,
-    /// The rollout as it was when the `Stop` hook ran (outcomes session only).
+    /// The rollout as it was when the `Stop` hook ran (sessions with a copying Stop hook).
     rollout_at_stop: Option<String>,
+    /// The spawned subagent's own rollout (subagent session only).
+    subagent_rollout: Option<String>,
     exec: String,
 }
 
@@ -77,9 +81,16 @@ impl Evidence {
         if let Some(at_stop) = &self.rollout_at_stop {
             std::fs::write(dir.join("rollout-at-stop.jsonl"), at_stop).unwrap();
         }
+        if let Some(sub) = &self.subagent_rollout {
+            std::fs::write(dir.join("subagent-rollout.jsonl"), sub).unwrap();
+        }
     }
 
     fn read(dir: &Path, with_stop: bool) -> Evidence {
+        Evidence::read_with(dir, with_stop, false)
+    }
+
+    fn read_with(dir: &Path, with_stop: bool, with_subagent: bool) -> Evidence {
         let read = |name: &str| {
             std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| {
                 panic!(
@@ -93,6 +104,7 @@ impl Evidence {
             hook_payloads: read("hook-payloads.jsonl"),
             rollout: read("rollout.jsonl"),
             rollout_at_stop: with_stop.then(|| read("rollout-at-stop.jsonl")),
+            subagent_rollout: with_subagent.then(|| read("subagent-rollout.jsonl")),
             exec: read("exec.jsonl"),
         }
     }
@@ -239,6 +251,7 @@ fn run_outcomes_session() -> LiveRun {
             hook_payloads: read(&payloads),
             rollout: read(&transcript),
             rollout_at_stop: Some(read(&at_stop)),
+            subagent_rollout: None,
             exec: String::from_utf8(output.stdout).expect("exec --json is UTF-8"),
         },
         status: output.status,
@@ -632,6 +645,7 @@ fn run_permission_session() -> (Evidence, std::process::ExitStatus, tempfile::Te
         hook_payloads: std::fs::read_to_string(&payloads).unwrap(),
         rollout: std::fs::read_to_string(home.rollout()).unwrap(),
         rollout_at_stop: None,
+        subagent_rollout: None,
         exec: String::from_utf8(output.stdout).unwrap(),
     };
     (evidence, output.status, repo)
@@ -730,6 +744,7 @@ fn run_compaction_session() -> Evidence {
         hook_payloads: std::fs::read_to_string(&payloads).unwrap(),
         rollout: std::fs::read_to_string(home.rollout()).unwrap(),
         rollout_at_stop: None,
+        subagent_rollout: None,
         exec: String::from_utf8(output.stdout).unwrap(),
     }
 }
@@ -859,6 +874,7 @@ fn run_interrupt_session() -> (Evidence, std::process::ExitStatus) {
         hook_payloads: std::fs::read_to_string(&payloads).unwrap(),
         rollout: std::fs::read_to_string(home.rollout()).unwrap(),
         rollout_at_stop: None,
+        subagent_rollout: None,
         exec: String::from_utf8(output.stdout).unwrap(),
     };
     (evidence, output.status)
@@ -975,6 +991,7 @@ fn run_still_running_session() -> Evidence {
         hook_payloads: std::fs::read_to_string(&payloads).unwrap(),
         rollout: std::fs::read_to_string(home.rollout()).unwrap(),
         rollout_at_stop: Some(std::fs::read_to_string(&at_stop).unwrap()),
+        subagent_rollout: None,
         exec: String::from_utf8(output.stdout).unwrap(),
     }
 }
@@ -1043,6 +1060,208 @@ fn check_still_running(ev: &Evidence) {
         .iter()
         .all(|e| e["type"] != "item.completed" || e["item"]["type"] != "command_execution"));
     assert_eq!(exec.last().unwrap()["type"], "turn.completed");
+}
+
+// ---------------------------------------------------------------------------------------
+// The subagent session
+// ---------------------------------------------------------------------------------------
+
+const SUBAGENT_COMMAND: &str = "echo from-subagent";
+
+fn run_subagent_session() -> Evidence {
+    let collaboration = |name: &str, arguments: Value| Step::NamespacedCall {
+        namespace: "collaboration".into(),
+        name: name.into(),
+        arguments,
+    };
+    let session = vec![
+        collaboration(
+            "spawn_agent",
+            json!({"task_name": "helper", "message": "run the command", "fork_turns": "none"}),
+        ),
+        collaboration("wait_agent", json!({"timeout_ms": 10000})),
+        Step::final_message("done"),
+    ];
+    let subagent = vec![
+        Step::shell(SUBAGENT_COMMAND),
+        Step::final_message("subagent done"),
+    ];
+    let server = ModelServer::start_threads(vec![session, subagent]);
+    let home = CodexHome::new(server.port());
+    let repo = codex::git_repo();
+    let capture = tempfile::tempdir().unwrap();
+    let payloads = capture.path().join("payloads.jsonl");
+    Hooks::new()
+        .record_all_events(&payloads)
+        .write_to_home(&home);
+    let cmd = codex::exec_command_with_flags(
+        &home,
+        repo.path(),
+        &[],
+        &[
+            "--dangerously-bypass-approvals-and-sandbox",
+            "--enable",
+            "multi_agent_v2",
+        ],
+    );
+    let output = codex::run_bounded(cmd, codex::EXEC_TIMEOUT);
+    assert!(
+        output.status.success(),
+        "codex exec failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let exec = String::from_utf8(output.stdout).unwrap();
+    let thread_id = codex::parse_jsonl(&exec)[0]["thread_id"]
+        .as_str()
+        .expect("thread.started")
+        .to_string();
+    // One rollout per thread, named after it.
+    let rollouts = home.rollouts();
+    assert_eq!(rollouts.len(), 2, "{rollouts:?}");
+    let (session, subagent): (Vec<_>, Vec<_>) = rollouts.iter().partition(|p| {
+        p.to_string_lossy()
+            .ends_with(&format!("-{thread_id}.jsonl"))
+    });
+    Evidence {
+        hook_payloads: std::fs::read_to_string(&payloads).unwrap(),
+        rollout: std::fs::read_to_string(session[0]).unwrap(),
+        rollout_at_stop: None,
+        subagent_rollout: Some(std::fs::read_to_string(subagent[0]).unwrap()),
+        exec,
+    }
+}
+
+#[test]
+fn subagent_session_live_and_fixtures() {
+    let live = run_subagent_session();
+    dump_live("subagent", &live);
+    check_subagent(&live);
+    let dir = fixtures_dir().join("subagent");
+    if updating_fixtures() {
+        live.write(&dir);
+    }
+    check_subagent(&Evidence::read_with(&dir, false, true));
+}
+
+fn check_subagent(ev: &Evidence) {
+    let payloads = codex::parse_jsonl(&ev.hook_payloads);
+    let rollout = codex::parse_jsonl(&ev.rollout);
+    let sub_rollout = codex::parse_jsonl(ev.subagent_rollout.as_deref().unwrap());
+    let session_id = payloads[0]["session_id"].as_str().unwrap();
+    let agent_id = sub_rollout[0]["payload"]["id"].as_str().unwrap();
+    let sub_call = e2e::model_server::thread_call_id(1, 0);
+
+    // The two threads run concurrently, so only the order within each is fixed.
+    let is_subagent = |p: &&Value| {
+        p.get("agent_id").is_some()
+            || matches!(
+                p["hook_event_name"].as_str(),
+                Some("SubagentStart" | "SubagentStop")
+            )
+    };
+    let session_events: Vec<String> = payloads
+        .iter()
+        .filter(|p| !is_subagent(p))
+        .map(event_label)
+        .collect();
+    assert_eq!(
+        session_events,
+        [
+            "SessionStart",
+            "UserPromptSubmit",
+            "PreToolUse call_0",
+            "PostToolUse call_0",
+            "PreToolUse call_1",
+            "PostToolUse call_1",
+            "Stop",
+            "SessionEnd"
+        ]
+    );
+    let subagent_events: Vec<String> = payloads
+        .iter()
+        .filter(is_subagent)
+        .map(event_label)
+        .collect();
+    assert_eq!(
+        subagent_events,
+        [
+            "SubagentStart".to_string(),
+            format!("PreToolUse {sub_call}"),
+            format!("PostToolUse {sub_call}"),
+            "SubagentStop".to_string(),
+        ]
+    );
+
+    // Namespaced tools are named namespace + name with no separator.
+    let spawn = find_hook(&payloads, "PreToolUse", "call_0").unwrap();
+    assert_eq!(spawn["tool_name"], "collaborationspawn_agent");
+    assert_eq!(spawn["tool_input"]["task_name"], "helper");
+    let wait = find_hook(&payloads, "PostToolUse", "call_1").unwrap();
+    assert_eq!(wait["tool_name"], "collaborationwait_agent");
+
+    let main_transcript = &payloads[0]["transcript_path"];
+    let sub_transcript = |p: &Value| {
+        p.as_str()
+            .is_some_and(|t| t.ends_with(&format!("-{agent_id}.jsonl")))
+    };
+    for p in payloads.iter().filter(is_subagent) {
+        let event = p["hook_event_name"].as_str().unwrap();
+        // Subagent events carry the parent's session id and the subagent's own id.
+        assert_eq!(p["session_id"], session_id, "{event}");
+        assert_eq!(p["agent_id"], agent_id, "{event}");
+        assert_eq!(p["agent_type"], "default", "{event}");
+        if event == "SubagentStop" {
+            // The parent's transcript, plus the subagent's as agent_transcript_path.
+            assert_eq!(&p["transcript_path"], main_transcript);
+            assert!(sub_transcript(&p["agent_transcript_path"]), "{p}");
+            assert_eq!(p["last_assistant_message"], "subagent done");
+            assert_eq!(p["stop_hook_active"], false);
+        } else {
+            assert!(sub_transcript(&p["transcript_path"]), "{event}: {p}");
+        }
+    }
+    let sub_bash = find_hook(&payloads, "PostToolUse", &sub_call).unwrap();
+    assert_eq!(sub_bash["tool_name"], "Bash");
+    assert_eq!(sub_bash["tool_response"], "from-subagent\n");
+    assert_ne!(
+        sub_bash["turn_id"], payloads[1]["turn_id"],
+        "the subagent has its own turn"
+    );
+
+    // The session's rollout records the namespaced calls; the subagent's rollout is a
+    // separate paginated file whose session_meta points back at the parent.
+    check_paginated_rollout(&rollout, session_id);
+    let spawn_call = response_items(&rollout, "function_call")
+        .find(|p| p["call_id"] == "call_0")
+        .unwrap();
+    assert_eq!(spawn_call["namespace"], "collaboration");
+    assert_eq!(spawn_call["name"], "spawn_agent");
+    assert!(completed_items(&rollout)
+        .any(|i| i["type"] == "SubAgentActivity" && i["agent_thread_id"] == agent_id));
+    for (i, line) in sub_rollout.iter().enumerate() {
+        assert_eq!(line["ordinal"], json!(i), "subagent line {i}");
+    }
+    let meta = &sub_rollout[0]["payload"];
+    assert_eq!(sub_rollout[0]["type"], "session_meta");
+    assert_eq!(meta["session_id"], session_id);
+    assert_eq!(meta["parent_thread_id"], session_id);
+    assert!(meta["source"]["subagent"].is_object());
+    let item = completed_items(&sub_rollout)
+        .find(|i| i["id"] == sub_call.as_str())
+        .expect("subagent CommandExecution");
+    assert_eq!(item["exit_code"], 0);
+    assert_eq!(item["command"][2], SUBAGENT_COMMAND);
+    assert_eq!(
+        sub_rollout.last().unwrap()["payload"]["type"],
+        "task_complete"
+    );
+
+    // The exec stream shows none of the subagent's commands.
+    let exec = codex::parse_jsonl(&ev.exec);
+    assert!(exec
+        .iter()
+        .all(|e| e["item"]["type"] != "command_execution"));
+    assert!(!ev.exec.contains(SUBAGENT_COMMAND));
 }
 
 // ---------------------------------------------------------------------------------------
