@@ -17,9 +17,11 @@
 //!   command in its own thread and rollout (`SubagentStart`, `SubagentStop`).
 //!
 //! `CODEX_FIXTURES_UPDATE=1 cargo test -p e2e --test codex_fixtures` rewrites the fixtures
-//! under `shim/tests/fixtures/codex-0.169.0/` from the live run; otherwise the live run and
-//! the committed fixtures are both checked against the same facts, so the fixtures the shim's
-//! tests read cannot drift from what Codex really does.
+//! under `shim/tests/fixtures/codex-0.169.0/` from the live run (and re-extracts the hook
+//! JSON schemas the Codex binary embeds into `hook-schemas/`); otherwise the live run and the
+//! committed fixtures are both checked against the same facts, so the fixtures the shim's
+//! tests read cannot drift from what Codex really does. Every hook payload is also validated
+//! against Codex's own schema for its event.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -322,6 +324,7 @@ fn outcomes_session_live_and_fixtures() {
 /// Every structural fact about the outcomes session the shim depends on.
 fn check_outcomes(ev: &Evidence) {
     let payloads = codex::parse_jsonl(&ev.hook_payloads);
+    check_hook_schemas(&payloads);
     let rollout = codex::parse_jsonl(&ev.rollout);
     let at_stop = codex::parse_jsonl(ev.rollout_at_stop.as_deref().expect("rollout at Stop"));
     let exec = codex::parse_jsonl(&ev.exec);
@@ -670,6 +673,7 @@ fn permission_denied_session_live_and_fixtures() {
 
 fn check_permission_denied(ev: &Evidence) {
     let payloads = codex::parse_jsonl(&ev.hook_payloads);
+    check_hook_schemas(&payloads);
     let fired: Vec<String> = payloads.iter().map(event_label).collect();
     assert_eq!(
         fired,
@@ -763,6 +767,7 @@ fn compaction_session_live_and_fixtures() {
 
 fn check_compaction(ev: &Evidence) {
     let payloads = codex::parse_jsonl(&ev.hook_payloads);
+    check_hook_schemas(&payloads);
     let compact = ["PreCompact", "PostCompact", "SessionStart"];
     let mut expected = vec!["SessionStart", "UserPromptSubmit"];
     expected.extend(["PreToolUse call_0", "PostToolUse call_0"]);
@@ -896,6 +901,7 @@ fn interrupt_session_live_and_fixtures() {
 
 fn check_interrupt(ev: &Evidence) {
     let payloads = codex::parse_jsonl(&ev.hook_payloads);
+    check_hook_schemas(&payloads);
     let fired: Vec<String> = payloads.iter().map(event_label).collect();
     // No PostToolUse and no Stop: only Interrupt and SessionEnd tell the turn is over.
     assert_eq!(
@@ -1010,6 +1016,7 @@ fn still_running_session_live_and_fixtures() {
 
 fn check_still_running(ev: &Evidence) {
     let payloads = codex::parse_jsonl(&ev.hook_payloads);
+    check_hook_schemas(&payloads);
     let fired: Vec<String> = payloads.iter().map(event_label).collect();
     assert_eq!(
         fired,
@@ -1145,6 +1152,7 @@ fn subagent_session_live_and_fixtures() {
 
 fn check_subagent(ev: &Evidence) {
     let payloads = codex::parse_jsonl(&ev.hook_payloads);
+    check_hook_schemas(&payloads);
     let rollout = codex::parse_jsonl(&ev.rollout);
     let sub_rollout = codex::parse_jsonl(ev.subagent_rollout.as_deref().unwrap());
     let session_id = payloads[0]["session_id"].as_str().unwrap();
@@ -1262,6 +1270,139 @@ fn check_subagent(ev: &Evidence) {
         .iter()
         .all(|e| e["item"]["type"] != "command_execution"));
     assert!(!ev.exec.contains(SUBAGENT_COMMAND));
+}
+
+// ---------------------------------------------------------------------------------------
+// Codex's own hook schemas
+// ---------------------------------------------------------------------------------------
+
+fn hook_schemas_dir() -> PathBuf {
+    fixtures_dir().join("hook-schemas")
+}
+
+/// Validate every payload against the input schema Codex embeds for its event
+/// (`pre-tool-use.command.input.json` for `PreToolUse`, ...; they forbid unknown fields).
+fn check_hook_schemas(payloads: &[Value]) {
+    for payload in payloads {
+        let event = payload["hook_event_name"]
+            .as_str()
+            .expect("hook_event_name");
+        let path = hook_schemas_dir().join(format!("{}.command.input.json", kebab(event)));
+        let schema: Value = serde_json::from_str(
+            &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        )
+        .unwrap();
+        if let Err(error) = jsonschema::validate(&schema, payload) {
+            panic!(
+                "{event} payload violates {}: {error}\n{payload}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// `PreToolUse` -> `pre-tool-use`.
+fn kebab(event: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in event.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+#[test]
+fn hook_schemas_are_codex_own() {
+    if updating_fixtures() {
+        let dir = hook_schemas_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        for (title, schema) in embedded_hook_schemas() {
+            let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+            std::fs::write(dir.join(format!("{title}.json")), text).unwrap();
+        }
+    }
+    // The committed schemas are what the installed binary embeds, one input schema per event.
+    let embedded = embedded_hook_schemas();
+    for event in codex::ALL_EVENTS {
+        let title = format!("{}.command.input", kebab(event));
+        assert!(
+            embedded.iter().any(|(t, _)| *t == title),
+            "Codex embeds no {title} schema"
+        );
+    }
+    for (title, schema) in &embedded {
+        let path = hook_schemas_dir().join(format!("{title}.json"));
+        let committed: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e}; regenerate with CODEX_FIXTURES_UPDATE=1",
+                    path.display()
+                )
+            }))
+            .unwrap();
+        assert_eq!(&committed, schema, "{title}");
+    }
+}
+
+/// The native Codex binary behind the npm launcher (`node_modules/.bin/codex` is a Node
+/// script that runs `node_modules/@openai/codex-<platform>/vendor/<triple>/bin/codex`).
+fn native_codex_binary() -> PathBuf {
+    let bin = codex::codex_bin();
+    let head = std::fs::read(&bin).unwrap();
+    if head.starts_with(b"\x7fELF") {
+        return bin;
+    }
+    let node_modules = bin.parent().and_then(Path::parent).unwrap().join("@openai");
+    for package in std::fs::read_dir(&node_modules).unwrap().flatten() {
+        let vendor = package.path().join("vendor");
+        for triple in std::fs::read_dir(&vendor).into_iter().flatten().flatten() {
+            let native = triple.path().join("bin/codex");
+            if native.is_file() {
+                return native;
+            }
+        }
+    }
+    panic!("no native codex binary under {}", node_modules.display());
+}
+
+/// The hook JSON schemas compiled into the binary, as `(title, schema)`: each is a
+/// pretty-printed JSON object from `{\n  "$schema"` to `\n}` with a title like
+/// `pre-tool-use.command.input`.
+fn embedded_hook_schemas() -> Vec<(String, Value)> {
+    let data = std::fs::read(native_codex_binary()).unwrap();
+    // str searching is std's optimised code even in a debug build; the binary is ~150 MB.
+    let text = String::from_utf8_lossy(&data);
+    let mut found: Vec<(String, Value)> = Vec::new();
+    for (at, _) in text.match_indices("\"title\": \"") {
+        let rest = &text[at + 10..];
+        let Some(end) = rest.find('"') else {
+            continue;
+        };
+        let title = &rest[..end];
+        if !is_hook_schema_title(title) || found.iter().any(|(t, _)| t == title) {
+            continue;
+        }
+        let start = text[..at].rfind("{\n  \"$schema\"").expect("schema start");
+        let close = text[at..].find("\n}").expect("schema end") + at + 2;
+        let schema: Value = serde_json::from_str(&text[start..close])
+            .unwrap_or_else(|e| panic!("embedded schema {title} is not JSON: {e}"));
+        found.push((title.to_string(), schema));
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+/// `<kebab-event>.command.input` or `<kebab-event>.command.output`.
+fn is_hook_schema_title(title: &str) -> bool {
+    let Some(event) = title
+        .strip_suffix(".command.input")
+        .or_else(|| title.strip_suffix(".command.output"))
+    else {
+        return false;
+    };
+    !event.is_empty() && event.chars().all(|c| c.is_ascii_lowercase() || c == '-')
 }
 
 // ---------------------------------------------------------------------------------------
