@@ -13,6 +13,9 @@
 //! when the reported token usage passes `model_auto_compact_token_limit`) are answered with
 //! a fixed summary message and do not advance the script.
 //!
+//! Sessions with subagents get one script per conversation ([`ModelServer::start_threads`]),
+//! told apart by the thread id Codex puts in each request's `client_metadata`.
+//!
 //! Every request is recorded so tests can assert what the model was shown (e.g. the text a
 //! blocked call returned). The server binds 127.0.0.1 on a random port, serves from one
 //! background thread, and stops when dropped or after [`MAX_REQUESTS`] requests, so a
@@ -416,5 +419,119 @@ fn output_text(output: &Value) -> String {
             .map(output_text)
             .unwrap_or_else(|| output.to_string()),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// POST `body` to the server's `/v1/responses` over plain HTTP/1.1 and return the reply.
+    fn post(server: &ModelServer, path: &str, body: &Value) -> String {
+        let body = body.to_string();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        reply
+    }
+
+    fn output(call_id: &str) -> Value {
+        json!({"type": "function_call_output", "call_id": call_id, "output": "ok"})
+    }
+
+    #[test]
+    fn steps_follow_outputs_and_survive_compaction() {
+        let server = ModelServer::start(vec![
+            Step::shell("echo hi"),
+            Step::patch("*** Begin Patch\n*** End Patch\n"),
+            Step::final_message("bye"),
+        ]);
+        let first = post(&server, "/v1/responses", &json!({"input": []}));
+        assert!(first.contains("Content-Type: text/event-stream"), "{first}");
+        let events: Vec<&str> = first
+            .lines()
+            .filter_map(|l| l.strip_prefix("event: "))
+            .collect();
+        assert_eq!(
+            events,
+            [
+                "response.created",
+                "response.output_item.added",
+                "response.output_item.done",
+                "response.completed"
+            ]
+        );
+        assert!(first.contains(r#""name":"exec_command""#) && first.contains("call_0"));
+        assert!(first.contains(r#"\"cmd\":\"echo hi\""#), "{first}");
+
+        let second = post(
+            &server,
+            "/v1/responses",
+            &json!({"input": [output("call_0")]}),
+        );
+        assert!(second.contains(r#""type":"custom_tool_call""#) && second.contains("call_1"));
+
+        // A compaction request gets the summary and does not advance the script...
+        let compaction = json!({"input": [output("call_0"), output("call_1"), {
+            "type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": "You are performing a CONTEXT CHECKPOINT COMPACTION."}]
+        }]});
+        let summary = post(&server, "/v1/responses", &compaction);
+        assert!(summary.contains(COMPACTION_SUMMARY));
+        // ...and after it the outputs are gone from the history, yet the count holds.
+        let after = post(&server, "/v1/responses", &json!({"input": []}));
+        assert!(after.contains(r#""text":"bye""#), "{after}");
+        let past_end = post(
+            &server,
+            "/v1/responses",
+            &json!({"input": [output("call_9")]}),
+        );
+        assert!(past_end.contains("script exhausted"));
+
+        let other = post(&server, "/v1/models", &json!({}));
+        assert!(other.starts_with("HTTP/1.1 404"), "{other}");
+
+        let requests = server.requests();
+        let steps: Vec<Option<usize>> = requests.iter().map(|r| r.step).collect();
+        assert_eq!(steps, [Some(0), Some(1), None, Some(2), Some(3), None]);
+        assert!(requests[2].compaction);
+        assert_eq!(
+            server.tool_outputs(),
+            [
+                ("call_0".to_string(), "ok".to_string()),
+                ("call_9".to_string(), "ok".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn each_thread_follows_its_own_script() {
+        let server = ModelServer::start_threads(vec![
+            vec![Step::shell("parent"), Step::final_message("parent done")],
+            vec![Step::shell("child"), Step::final_message("child done")],
+        ]);
+        let request = |thread: &str, input: Value| json!({"client_metadata": {"thread_id": thread}, "prompt_cache_key": "session", "input": input});
+        assert!(post(&server, "/v1/responses", &request("a", json!([]))).contains("parent"));
+        let child = post(&server, "/v1/responses", &request("b", json!([])));
+        assert!(
+            child.contains("child") && child.contains("call_t1_0"),
+            "{child}"
+        );
+        let parent = post(
+            &server,
+            "/v1/responses",
+            &request("a", json!([output("call_0")])),
+        );
+        assert!(parent.contains("parent done"));
+        let threads: Vec<Option<usize>> = server.requests().iter().map(|r| r.thread).collect();
+        assert_eq!(threads, [Some(0), Some(1), Some(0)]);
     }
 }
