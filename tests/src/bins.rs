@@ -87,27 +87,7 @@ pub fn analyzer() -> PathBuf {
     bin("codex-analyzer")
 }
 
-/// A scratch git repository with one commit, in a temp dir that lives as long as the value.
-pub fn git_repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let git = |args: &[&str]| {
-        let st = Command::new("git")
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_AUTHOR_NAME", "Test")
-            .env("GIT_AUTHOR_EMAIL", "test@example.com")
-            .env("GIT_COMMITTER_NAME", "Test")
-            .env("GIT_COMMITTER_EMAIL", "test@example.com")
-            .status()
-            .expect("git");
-        assert!(st.success(), "git {args:?}");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    std::fs::write(dir.path().join("README.md"), "scratch\n").unwrap();
-    git(&["add", "."]);
-    git(&["commit", "-q", "-m", "init"]);
-    dir
-}
+pub use crate::codex::git_repo;
 
 /// Reads every record of a log with the contract's reader, asserting no line was skipped.
 pub fn read_log(path: &Path) -> Vec<codex_contract::Record> {

@@ -1,5 +1,8 @@
 //! Test harness shared by the end-to-end tests: where the built binaries are, scratch git
-//! repositories, and the local doubles (scripted model server, GitHub REST API).
+//! repositories, and the local doubles (scripted model server, GitHub REST API) that let the
+//! real Codex CLI and the real publisher run with no network.
 
 pub mod bins;
+pub mod codex;
 pub mod github_double;
+pub mod model_server;
