@@ -24,7 +24,7 @@
 //! Every text a cluster carries (templates, samples, commands) has been through
 //! [`codex_contract::redact::redact`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
@@ -120,7 +120,8 @@ pub struct Sample {
 }
 
 /// A command that worked where the cluster's command failed: the next successful call of
-/// the same tool in the same session after the cluster's last failure there.
+/// the same tool, with a different command, in the same session after the cluster's last
+/// failure there.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Alternative {
     pub tool: String,
@@ -169,8 +170,8 @@ pub struct Cluster {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub working_alternative: Option<Alternative>,
     /// The commit after which the friction resolved: the `git_head` of the first success of
-    /// the same tool and command template after the last failure, when it differs from the
-    /// last failure's `git_head`. Callers that know better (the analyzer's state) may set it.
+    /// the same tool and command template after the last failure at a commit other than the
+    /// last failure's. Callers that know better (the analyzer's state) may set it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed_at: Option<String>,
     /// When that success was observed.
@@ -217,7 +218,7 @@ fn patterns() -> &'static Patterns {
         hex: Regex::new(r"\b(?:0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b(?:0x)?[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*[0-9][0-9a-fA-F]*\b")
             .expect("valid regex"),
         tmp: Regex::new(r"/(?:tmp|var/folders|private/var)/[^\s'\x22:]+").expect("valid regex"),
-        number: Regex::new(r"\b[0-9]+(?:\.[0-9]+)*\b").expect("valid regex"),
+        number: Regex::new(r"\b[0-9]+(?:\.[0-9]+)*").expect("valid regex"),
         space: Regex::new(r"\s+").expect("valid regex"),
     })
 }
@@ -350,12 +351,72 @@ pub fn cluster(calls: &[Call], opts: &ClusterOptions) -> Vec<Cluster> {
             .push(c);
     }
 
+    let index = Index::new(&sorted);
     let mut out: Vec<Cluster> = groups
         .into_iter()
-        .map(|(key, occ)| build(key, &occ, &sorted, opts))
+        .map(|(key, occ)| build(key, &occ, &index, opts))
         .collect();
     rank(&mut out);
     out
+}
+
+/// Lookups that keep clustering linear in the log: per-session call lists and the
+/// successful calls by command template, each template computed once per distinct input.
+struct Index<'a> {
+    /// Calls per session, in [`order`].
+    sessions: HashMap<Option<&'a str>, Vec<&'a Call>>,
+    /// The command template of each successful call's `(tool, input)`, for tools that failed.
+    templates: HashMap<(&'a str, &'a str), String>,
+    /// Successful calls at a known commit by `(tool, command template)`, in [`order`].
+    successes: HashMap<(&'a str, String), Vec<&'a Call>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(sorted: &[&'a Call]) -> Index<'a> {
+        let failing_tools: HashSet<&str> = sorted
+            .iter()
+            .filter(|c| c.status.is_failure())
+            .map(|c| tool_of(c))
+            .collect();
+        let mut ix = Index {
+            sessions: HashMap::new(),
+            templates: HashMap::new(),
+            successes: HashMap::new(),
+        };
+        for &c in sorted {
+            ix.sessions
+                .entry(c.session_id.as_deref())
+                .or_default()
+                .push(c);
+            let tool = tool_of(c);
+            let (Status::Ok, Some(input)) = (c.status, c.input.as_deref()) else {
+                continue;
+            };
+            if !failing_tools.contains(tool) {
+                continue;
+            }
+            let template = ix
+                .templates
+                .entry((tool, input))
+                .or_insert_with(|| normalize_command(tool, input));
+            if c.git_head.is_some() {
+                ix.successes
+                    .entry((tool, template.clone()))
+                    .or_default()
+                    .push(c);
+            }
+        }
+        ix
+    }
+
+    /// The calls of `c`'s session after `c`.
+    fn after_in_session(&self, c: &'a Call) -> &[&'a Call] {
+        let list = self
+            .sessions
+            .get(&c.session_id.as_deref())
+            .map_or(&[][..], Vec::as_slice);
+        &list[list.partition_point(|x| order(x) <= order(c))..]
+    }
 }
 
 /// Sorts clusters by impact, then count, then ID.
@@ -389,7 +450,7 @@ pub fn impact(
     round4(f64::from(count) * severity * f64::from(sessions.max(1)) * decay)
 }
 
-fn build(key: Key, occ: &[&Call], all: &[&Call], opts: &ClusterOptions) -> Cluster {
+fn build<'a>(key: Key, occ: &[&'a Call], index: &Index<'a>, opts: &ClusterOptions) -> Cluster {
     let (tool, command_template, error_type, error_template) = key;
     let id = cluster_id(&tool, &command_template, &error_type, &error_template);
     let first = occ[0];
@@ -399,11 +460,11 @@ fn build(key: Key, occ: &[&Call], all: &[&Call], opts: &ClusterOptions) -> Clust
     let sessions = sessions.len() as u32;
     let sev = severity(&error_type);
     let impact = impact(count, sev, sessions, last.first_ts, opts);
-    let (fixed_at, resolved_at) = fix_after(last, &tool, &command_template, all);
+    let (fixed_at, resolved_at) = fix_after(last, &tool, &command_template, index);
     Cluster {
         id,
         algorithm: CLUSTER_ALGORITHM.to_string(),
-        working_alternative: alternative(occ, &tool, all),
+        working_alternative: alternative(occ, &tool, &command_template, index),
         samples: samples(occ, opts.max_samples),
         tool,
         command_template,
@@ -425,23 +486,16 @@ fn build(key: Key, occ: &[&Call], all: &[&Call], opts: &ClusterOptions) -> Clust
     }
 }
 
-/// Up to `max` samples, preferring distinct commands, newest first; returned oldest first.
+/// Up to `max` samples, newest first, skipping occurrences whose command and error repeat
+/// one already picked (three copies of one error teach nothing); returned oldest first.
 fn samples(occ: &[&Call], max: usize) -> Vec<Sample> {
     let mut picked: Vec<usize> = Vec::new();
-    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut seen: BTreeSet<(Option<&str>, &str)> = BTreeSet::new();
     for (i, c) in occ.iter().enumerate().rev() {
         if picked.len() == max {
             break;
         }
-        if seen.insert(c.input.clone().unwrap_or_default()) {
-            picked.push(i);
-        }
-    }
-    for i in (0..occ.len()).rev() {
-        if picked.len() >= max {
-            break;
-        }
-        if !picked.contains(&i) {
+        if seen.insert((c.input.as_deref(), error_text(c))) {
             picked.push(i);
         }
     }
@@ -467,32 +521,38 @@ fn samples(occ: &[&Call], max: usize) -> Vec<Sample> {
 }
 
 /// The next successful call of the same tool in the same session after the cluster's last
-/// failure there, trying the sessions from the most recently affected one back.
-fn alternative(occ: &[&Call], tool: &str, all: &[&Call]) -> Option<Alternative> {
+/// failure there, trying the sessions from the most recently affected one back. The same
+/// command succeeding later is a resolution (see `fix_after`), not an alternative, so calls
+/// with the cluster's own command template are passed over.
+fn alternative<'a>(
+    occ: &[&'a Call],
+    tool: &str,
+    command_template: &str,
+    index: &Index<'a>,
+) -> Option<Alternative> {
     // The last occurrence per session, newest session first.
-    let mut last_per_session: BTreeMap<Option<&str>, &Call> = BTreeMap::new();
+    let mut last_per_session: BTreeMap<Option<&str>, &'a Call> = BTreeMap::new();
     for c in occ {
         last_per_session.insert(c.session_id.as_deref(), c);
     }
-    let mut lasts: Vec<&Call> = last_per_session.into_values().collect();
+    let mut lasts: Vec<&'a Call> = last_per_session.into_values().collect();
     lasts.sort_by(|a, b| order(b).cmp(&order(a)));
     lasts.into_iter().find_map(|failure| {
-        all.iter()
-            .filter(|c| {
-                c.session_id == failure.session_id
-                    && tool_of(c) == tool
-                    && c.status == Status::Ok
-                    && order(c) > order(failure)
+        index.after_in_session(failure).iter().find_map(|c| {
+            if c.status != Status::Ok || tool_of(c) != tool {
+                return None;
+            }
+            let cmd = c.input.as_deref()?;
+            if index.templates.get(&(tool, cmd)).map(String::as_str) == Some(command_template) {
+                return None;
+            }
+            Some(Alternative {
+                tool: tool.to_string(),
+                command: shorten(&redacted(cmd), SAMPLE_COMMAND_MAX),
+                session_id: c.session_id.clone(),
+                ts: c.first_ts,
             })
-            .find_map(|c| {
-                let cmd = c.input.as_deref()?;
-                Some(Alternative {
-                    tool: tool.to_string(),
-                    command: shorten(&redacted(cmd), SAMPLE_COMMAND_MAX),
-                    session_id: c.session_id.clone(),
-                    ts: c.first_ts,
-                })
-            })
+        })
     })
 }
 
@@ -501,19 +561,20 @@ fn fix_after(
     last: &Call,
     tool: &str,
     command_template: &str,
-    all: &[&Call],
+    index: &Index,
 ) -> (Option<String>, Option<DateTime<Utc>>) {
     let Some(failed_at) = last.git_head.as_deref() else {
         return (None, None);
     };
-    all.iter()
-        .filter(|c| order(c) > order(last) && c.status == Status::Ok && tool_of(c) == tool)
-        .find(|c| normalize_command(tool, c.input.as_deref().unwrap_or("")) == command_template)
-        .and_then(|c| {
-            let head = c.git_head.as_deref()?;
-            (head != failed_at).then(|| (Some(head.to_string()), Some(c.first_ts)))
-        })
-        .unwrap_or((None, None))
+    let Some(list) = index.successes.get(&(tool, command_template.to_string())) else {
+        return (None, None);
+    };
+    // A success at the failure's own commit means an uncommitted fix; the first success at
+    // another commit is the first one the history can show.
+    list[list.partition_point(|c| order(c) <= order(last))..]
+        .iter()
+        .find(|c| c.git_head.as_deref() != Some(failed_at))
+        .map_or((None, None), |c| (c.git_head.clone(), Some(c.first_ts)))
 }
 
 /// The run-log section: the top `top` clusters as a markdown table.

@@ -326,7 +326,6 @@ fn difficulty(c: &Cluster, fix_files: Option<usize>) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn write_task(
     repo: &Path,
     c: &Cluster,

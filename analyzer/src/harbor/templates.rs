@@ -194,16 +194,23 @@ pub fn instruction(t: &TaskText) -> String {
         Some(d) => format!("the {} directory of the repository", code_span(d)),
         None => "the repository root".to_string(),
     };
+    let (first, last) = (
+        c.first_seen.format("%Y-%m-%d").to_string(),
+        c.last_seen.format("%Y-%m-%d").to_string(),
+    );
+    let when = if first == last {
+        format!("on {first}")
+    } else {
+        format!("between {first} and {last}")
+    };
     let mut s = format!(
         "# Make {} succeed\n\n\
          Coding agents working in this repository ran the command below and it failed \
-         {} times in {} session{} between {} and {} (error type: `{}`).\n\n{}\n",
+         {} times in {} session{} {when} (error type: `{}`).\n\n{}\n",
         code_span(&one_line(&t.command, 80)),
         c.count,
         c.sessions,
         if c.sessions == 1 { "" } else { "s" },
-        c.first_seen.format("%Y-%m-%d"),
-        c.last_seen.format("%Y-%m-%d"),
         c.error_type,
         code_block(&t.command, "sh"),
     );
@@ -300,10 +307,13 @@ fi
 pub fn solve_sh(t: &TaskText, deleted: &[String], has_files: bool) -> String {
     let mut s = format!(
         r#"#!/usr/bin/env bash
-# Oracle solution for {name}, exported by codex-analyzer: applies the repository
-# change between {from} (where agents hit the friction) and {to} (after which the
-# command succeeded). Run it from the repository root (Harbor's WORKDIR, /app).
-# fix.patch holds the same change as a `git apply`-able diff for review.
+# Oracle solution for {name}, exported by codex-analyzer.
+# Applies the repository change from the commit where agents hit the friction
+#   {from}
+# to the commit after which the command succeeded
+#   {to}
+# Run it from the repository root (Harbor's WORKDIR, /app). fix.patch holds the
+# same change as a `git apply`-able diff, for review.
 set -eu
 here="$(cd -- "$(dirname -- "${{BASH_SOURCE[0]}}")" && pwd)"
 "#,
