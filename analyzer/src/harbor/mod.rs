@@ -655,6 +655,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn workdir_is_the_subdirectory_the_command_ran_in() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        let snapshot = tmp.path().join("snap");
+        std::fs::create_dir_all(repo.join("crates/core")).unwrap();
+        std::fs::create_dir_all(snapshot.join("crates/core")).unwrap();
+        let cwd = |p: &Path| Some(p.to_str().unwrap().to_string());
+        let sub = cwd(&repo.join("crates/core"));
+        assert_eq!(
+            workdir(&repo, sub.as_deref(), &snapshot).as_deref(),
+            Some("crates/core")
+        );
+        assert_eq!(workdir(&repo, cwd(&repo).as_deref(), &snapshot), None);
+        assert_eq!(workdir(&repo, Some("/somewhere/else"), &snapshot), None);
+        assert_eq!(workdir(&repo, None, &snapshot), None);
+        // A directory the snapshot lacks (untracked at that commit) falls back to the root.
+        std::fs::create_dir_all(repo.join("target")).unwrap();
+        let target = cwd(&repo.join("target"));
+        assert_eq!(workdir(&repo, target.as_deref(), &snapshot), None);
+    }
+
+    #[test]
     fn windows_parse() {
         assert_eq!(parse_window("7d").unwrap(), chrono::Duration::days(7));
         assert_eq!(parse_window("90m").unwrap(), chrono::Duration::minutes(90));
