@@ -1,3 +1,8 @@
-//! The analyzer as a library: the binary is a thin CLI over these modules.
+//! The analyzer's library: everything `codex-analyzer` does, callable from its thin `main.rs`
+//! and from tests.
 
+pub mod cluster;
+pub mod guidance;
+pub mod harbor;
 pub mod publish;
+pub mod signals;

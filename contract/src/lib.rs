@@ -5,6 +5,7 @@
 
 pub mod append;
 pub mod classify;
+pub mod feedback;
 pub mod fold;
 pub mod paths;
 pub mod read;

@@ -55,6 +55,27 @@ pub enum Phase {
     Session,
 }
 
+/// Names of session-level events (`event` of a `phase: session` record). Readers must accept
+/// names not listed here; these are the ones the shim writes and the analyzer interprets.
+pub mod events {
+    pub const SESSION_START: &str = "session_start";
+    pub const SESSION_END: &str = "session_end";
+    /// A user prompt; carries `prompt_len` and `feedback`.
+    pub const USER_PROMPT: &str = "user_prompt";
+    /// The end of a turn (Codex `Stop`).
+    pub const STOP: &str = "stop";
+    pub const TURN_COMPLETE: &str = "turn_complete";
+    /// A turn the user or Codex aborted; carries `reason`.
+    pub const TURN_ABORTED: &str = "turn_aborted";
+    pub const PRE_COMPACT: &str = "pre_compact";
+    pub const POST_COMPACT: &str = "post_compact";
+    pub const COMPACTION: &str = "compaction";
+    pub const CONTEXT_WINDOW_EXCEEDED: &str = "context_window_exceeded";
+    pub const SUBAGENT_START: &str = "subagent_start";
+    pub const SUBAGENT_STOP: &str = "subagent_stop";
+    pub const INTERRUPT: &str = "interrupt";
+}
+
 /// A call's outcome. `unknown` means no evidence; it is never guessed as `ok`.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
