@@ -313,7 +313,7 @@ pub fn records_for(v: &Value, event: &str, agent: Agent, cwd: &Path, log: &Path)
                 r.prompt_len = Some(prompt.len() as u64);
                 r.feedback = feedback::detect(&redacted);
                 if let Some(max) = prompt_excerpt_max() {
-                    r.prompt_excerpt = Some(codex_contract::record::shorten(&redacted, max));
+                    r.prompt_excerpt = Some(text::head(&redacted, max).to_string());
                 }
             }
             vec![r]

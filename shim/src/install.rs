@@ -141,6 +141,7 @@ pub fn hooks_path(target: &Target) -> Result<PathBuf, String> {
             if !dir.is_dir() {
                 return Err(format!("{} is not a directory", dir.display()));
             }
+            let dir = dir.canonicalize().unwrap_or_else(|_| dir.clone());
             Ok(dir.join(".codex").join("hooks.json"))
         }
         Target::User => {
@@ -255,7 +256,7 @@ fn instructions(path: &Path, target: &Target, command: &str) -> String {
     let program = command.split_whitespace().next().unwrap_or("");
     if !program.contains('/') && !on_path(program) {
         s.push_str(&format!(
-            "\nNote: `{program}` is not on this shell's PATH. Hooks run in a login shell \
+            "\nNote: `{program}` is not on this shell's PATH. Hooks run in a login shell\n\
              (`$SHELL -lc`): put codex-shim on that PATH, or install with\n\
              --command \"/absolute/path/to/codex-shim hook\".\n"
         ));

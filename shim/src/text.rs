@@ -159,6 +159,12 @@ fn unquote_single_word(s: &str) -> Option<String> {
     Some(out)
 }
 
+/// The longest prefix of `s` of at most `max` bytes, cut on a character boundary (prompt
+/// excerpts: the start of a prompt says what it is about, and the bound is strict).
+pub fn head(s: &str, max: usize) -> &str {
+    floor(s, max)
+}
+
 fn floor(s: &str, max: usize) -> &str {
     let mut i = max.min(s.len());
     while !s.is_char_boundary(i) {
