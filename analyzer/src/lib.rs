@@ -1,4 +1,19 @@
 //! The analyzer as a library: the binary is a thin CLI over these modules, and tests and
 //! benches drive them directly.
+//!
+//! Pipeline (`run`): `collect` (tool calls, CI logs, git) → `rules` (findings, each with a
+//! contract `fingerprint`) → `deltas` (against the previous run in the `state`) → `runlog`
+//! (one Markdown section) → `output` (text, md, json). `signature` is the one normalization
+//! algorithm for CI failures and failing commands.
 
+pub mod cli;
 pub mod collect;
+pub mod config;
+pub mod deltas;
+pub mod finding;
+pub mod output;
+pub mod rules;
+pub mod run;
+pub mod runlog;
+pub mod signature;
+pub mod state;
