@@ -304,26 +304,30 @@ fn tool_calls(out: &RunOutput) -> String {
     let Some(m) = &out.metrics else {
         return "- None.\n".to_string();
     };
-    let p = &m.tool_calls.primary;
-    if p.per_tool.is_empty() {
+    let (p, r) = (&m.tool_calls.primary, &m.tool_calls.rollup);
+    if r.per_tool.is_empty() {
         let _ = writeln!(
             s,
             "- No tool calls in the last {}.",
-            out.windows.primary.length
+            out.windows.rollup.length
         );
     } else {
+        let (pw, rw) = (&out.windows.primary.length, &out.windows.rollup.length);
         let _ = writeln!(
             s,
-            "Per tool ({}; rates below the sample floor are shown but not judged):",
-            out.windows.primary.length
+            "Per tool (the rule judges the {rw} rate; rates under the sample floor are shown, not judged):"
         );
         s.push('\n');
-        s.push_str("| Tool | Calls | Failed | Unknown | Failure rate |\n");
-        s.push_str("|---|---:|---:|---:|---:|\n");
-        for (tool, t) in &p.per_tool {
+        let _ = writeln!(
+            s,
+            "| Tool | Calls ({pw}) | Failed ({pw}) | Calls ({rw}) | Failed ({rw}) | Unknown ({rw}) | Failure rate ({rw}) |"
+        );
+        s.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        for (tool, t) in &r.per_tool {
+            let (pc, pf) = p.per_tool.get(tool).map_or((0, 0), |x| (x.calls, x.failed));
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {}{} |",
+                "| {} | {pc} | {pf} | {} | {} | {} | {}{} |",
                 cell(&code(tool)),
                 t.calls,
                 t.failed,

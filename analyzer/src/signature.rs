@@ -227,6 +227,8 @@ struct Masks {
     spaces: Regex,
 }
 
+// No `(?i)`: the workspace builds `regex` without `unicode-case`, so case-insensitive
+// patterns spell both cases out (a test build can unify more features and hide this).
 fn masks() -> &'static Masks {
     static M: OnceLock<Masks> = OnceLock::new();
     M.get_or_init(|| {
@@ -241,10 +243,10 @@ fn masks() -> &'static Masks {
                 r"(?:/home/runner/work|/Users/runner/work|/__w|[A-Za-z]:\\a|/github/workspace/?)(?:[/\\][^/\\\s]+){0,2}[/\\]",
             ),
             steps: vec![
-                (re(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s'\x22<>()\]]+"), "<url>"),
+                (re(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\x22<>()\]]+"), "<url>"),
                 (re(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "<email>"),
                 (
-                    re(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"),
+                    re(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
                     "<uuid>",
                 ),
                 (
@@ -252,14 +254,14 @@ fn masks() -> &'static Masks {
                     "<date>",
                 ),
                 (re(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b"), "<ip>"),
-                (re(r"(?i)\b0x[0-9a-f]+\b"), "<hex>"),
+                (re(r"\b0[xX][0-9a-fA-F]+\b"), "<hex>"),
                 (
-                    re(r"(?i)\b(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|cloud|internal|local)\b(?::\d{1,5})?"),
+                    re(r"\b(?:[a-zA-Z0-9-]+\.)+(?:com|net|org|io|dev|cloud|internal|local|COM|NET|ORG|IO)\b(?::\d{1,5})?"),
                     "<host>",
                 ),
                 (re(r"\b(?:\d+(?:\.\d+)?(?:ns|µs|us|ms|s|m|h|d))+\b"), "<duration>"),
             ],
-            hex: re(r"(?i)\b[0-9a-f]{7,}\b"),
+            hex: re(r"\b[0-9a-fA-F]{7,}\b"),
             path: re(r"(?:[A-Za-z]:)?(?:[\w.@~+-]*[/\\])+[\w.@~+-]*"),
             spaces: re(r"\s+"),
         }
