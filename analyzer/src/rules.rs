@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::collect::ci_logs::{CiMetrics, SignatureStats};
 use crate::collect::git::GitActivity;
-use crate::collect::toolcalls::{ToolMetrics, UNKNOWN_TOOL};
+use crate::collect::toolcalls::ToolMetrics;
 use crate::config::Config;
 use crate::finding::{self, sample, Evidence, Finding, RuleId, Severity};
 use crate::signature::Category;
@@ -476,14 +476,5 @@ fn config_churn(
             ch.path
         );
         out.push(f);
-    }
-}
-
-/// The label a tool gets in findings and tables.
-pub fn tool_label(tool: &str) -> &str {
-    if tool.is_empty() {
-        UNKNOWN_TOOL
-    } else {
-        tool
     }
 }

@@ -15,7 +15,6 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
 use codex_contract::read::{Problem, RecordReader};
 use codex_contract::record::{format_ts, Phase, Record};
 use codex_contract::{Call, Folder};
@@ -488,18 +487,10 @@ pub fn measure(
     m
 }
 
-/// The earliest and latest of two optional instants (helper for evidence ranges).
-pub fn span(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, None) => x,
-        (None, y) => y,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
     use codex_contract::record::{parse_ts, Excerpt, Source, Status};
     use std::io::Write;
 
