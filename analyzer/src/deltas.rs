@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use codex_contract::state::{Baseline, FindingHistory, RunMetrics, RunSummary, State, TicketRef};
 use serde::Serialize;
 
-use crate::finding::{Finding, FindingStatus, RuleId};
+use crate::finding::{Finding, FindingStatus};
 
 /// A count now and in the previous run.
 #[derive(Serialize, Clone, Debug, PartialEq, Default)]
@@ -242,15 +242,10 @@ fn max_opt(a: Option<String>, b: Option<String>) -> Option<String> {
     }
 }
 
-/// The rule ID of a history entry, when it names a known rule.
-pub fn rule_of(h: &FindingHistory) -> Option<RuleId> {
-    RuleId::ALL.into_iter().find(|r| r.as_str() == h.rule)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Severity;
+    use crate::finding::{RuleId, Severity};
 
     fn finding(subject: &str, count: u64) -> Finding {
         let mut f = Finding::new(RuleId::ErrorTypeRepeat, subject, "t".into(), Severity::Low);

@@ -445,7 +445,7 @@ pub fn measure(failures: &[CiFailure], window: Window, samples: usize) -> CiMetr
                 id: f.signature.id.clone(),
                 version: f.signature.version,
                 category: f.signature.category,
-                job: f.signature.job.clone(),
+                job: sample(&f.signature.job, 200),
                 template: sample(&f.signature.template, 400),
                 transient: false,
                 count: 0,
