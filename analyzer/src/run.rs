@@ -408,13 +408,10 @@ pub struct RunOutput {
     pub windows: Windows,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_file: Option<String>,
-    /// Absent when skipped.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` when skipped (as are `metrics` and `deltas`).
     pub inputs: Option<Inputs>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
     pub findings: Vec<Finding>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deltas: Option<Deltas>,
     pub state: StateInfo,
     /// Dry run: the files an `--apply` would write. Empty when applied.

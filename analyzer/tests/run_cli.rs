@@ -139,6 +139,13 @@ fn json_output_matches_the_published_schema() {
     let mut bad = dry.clone();
     bad["findings"][0]["evidence"]["count"] = serde_json::json!("three");
     assert!(!v.is_valid(&bad));
+    // A skipped run carries no analysis; a run that was not skipped always does.
+    let mut bad = skipped.clone();
+    bad["findings"] = dry["findings"].clone();
+    assert!(!v.is_valid(&bad));
+    let mut bad = dry.clone();
+    bad["metrics"] = serde_json::Value::Null;
+    assert!(!v.is_valid(&bad));
 }
 
 #[test]

@@ -76,7 +76,7 @@ fn apply_writes_log_and_state_once_then_skips() {
     let json = run_json(d, NOW, &["--apply"]);
     assert_eq!(json["skipped"], true);
     assert_eq!(json["findings"].as_array().unwrap().len(), 0);
-    assert!(json.get("metrics").is_none());
+    assert!(json["metrics"].is_null() && json["deltas"].is_null() && json["inputs"].is_null());
     assert_eq!(snapshot(d), before);
 }
 
