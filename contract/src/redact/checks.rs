@@ -6,28 +6,68 @@
 //! Every check has the same shape: it receives the captures of one match and returns the
 //! byte range to replace, or `None` to leave the match alone.
 
-use regex::bytes::Captures;
+use regex::bytes::CaptureLocations;
 
 /// The signature every pattern's validator has.
-pub(crate) type Check = fn(&Captures<'_>) -> Option<(usize, usize)>;
+pub(crate) type Check = fn(&Caps<'_>) -> Option<(usize, usize)>;
 
-fn range(c: &Captures<'_>, group: usize) -> Option<(usize, usize)> {
+/// The capture groups of one match. Like `regex::bytes::Captures`, but over reusable
+/// `CaptureLocations` so that running a pattern allocates nothing.
+pub(crate) struct Caps<'h> {
+    pub hay: &'h [u8],
+    pub locs: &'h CaptureLocations,
+}
+
+/// One capture group of a match.
+#[derive(Clone, Copy)]
+pub(crate) struct Group<'h> {
+    start: usize,
+    end: usize,
+    hay: &'h [u8],
+}
+
+impl<'h> Group<'h> {
+    pub(crate) fn start(&self) -> usize {
+        self.start
+    }
+    pub(crate) fn end(&self) -> usize {
+        self.end
+    }
+    pub(crate) fn as_bytes(&self) -> &'h [u8] {
+        &self.hay[self.start..self.end]
+    }
+}
+
+impl<'h> Caps<'h> {
+    pub(crate) fn get(&self, i: usize) -> Option<Group<'h>> {
+        self.locs.get(i).map(|(start, end)| Group {
+            start,
+            end,
+            hay: self.hay,
+        })
+    }
+    fn len(&self) -> usize {
+        self.locs.len()
+    }
+}
+
+fn range(c: &Caps<'_>, group: usize) -> Option<(usize, usize)> {
     c.get(group).map(|m| (m.start(), m.end()))
 }
 
 /// The first capture group (from 1) that took part in the match: patterns that accept a
 /// value in several spellings (`"x"`, `'x'`, `x`) put each spelling in its own group.
-fn first_group<'h>(c: &Captures<'h>, from: usize) -> Option<regex::bytes::Match<'h>> {
+fn first_group<'h>(c: &Caps<'h>, from: usize) -> Option<Group<'h>> {
     (from..c.len()).find_map(|i| c.get(i))
 }
 
 /// Replace the whole match.
-pub(crate) fn whole(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn whole(c: &Caps<'_>) -> Option<(usize, usize)> {
     range(c, 0)
 }
 
 /// Replace capture group 1 (the secret part of a match that carries context).
-pub(crate) fn group1(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn group1(c: &Caps<'_>) -> Option<(usize, usize)> {
     let m = c.get(1)?;
     (!is_placeholder(m.as_bytes())).then_some((m.start(), m.end()))
 }
@@ -35,20 +75,20 @@ pub(crate) fn group1(c: &Captures<'_>) -> Option<(usize, usize)> {
 /// AWS access key IDs, except AWS's documented example keys (`AKIAIOSFODNN7EXAMPLE`): they
 /// appear in documentation, SDK tests and tutorials, grant nothing, and redacting them makes
 /// quoted docs unreadable. A real key ends in `EXAMPLE` with probability 32^-7.
-pub(crate) fn aws_access_key(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn aws_access_key(c: &Caps<'_>) -> Option<(usize, usize)> {
     let m = c.get(0)?;
     (!m.as_bytes().ends_with(b"EXAMPLE")).then_some((m.start(), m.end()))
 }
 
 /// AWS secret keys in an assignment; the documented example secret
 /// (`wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`) is left alone like the example key ID.
-pub(crate) fn aws_secret_key(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn aws_secret_key(c: &Caps<'_>) -> Option<(usize, usize)> {
     let m = c.get(1)?;
     (!m.as_bytes().ends_with(b"EXAMPLEKEY")).then_some((m.start(), m.end()))
 }
 
 /// Twilio API key SIDs (`SK` + 32 hex): a random 32-hex string has both digits and letters.
-pub(crate) fn twilio(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn twilio(c: &Caps<'_>) -> Option<(usize, usize)> {
     let m = c.get(0)?;
     let hex = &m.as_bytes()[2..];
     let digits = hex.iter().any(u8::is_ascii_digit);
@@ -60,7 +100,7 @@ pub(crate) fn twilio(c: &Captures<'_>) -> Option<(usize, usize)> {
 /// the log still says who connected where. `https://TOKEN:x-oauth-basic@host` carries the
 /// secret in the user part, so there the user is replaced. `docker://alpine:3.19@sha256:...`
 /// is an image reference with a digest, not credentials: group 3 holds what follows the `@`.
-pub(crate) fn url_credentials(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn url_credentials(c: &Caps<'_>) -> Option<(usize, usize)> {
     let user = c.get(1)?;
     let pass = c.get(2)?;
     let after_at = c.get(3).map_or(&b""[..], |m| m.as_bytes());
@@ -76,14 +116,14 @@ pub(crate) fn url_credentials(c: &Captures<'_>) -> Option<(usize, usize)> {
 }
 
 /// The password of `curl -u user:password` (group 2).
-pub(crate) fn curl_user(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn curl_user(c: &Caps<'_>) -> Option<(usize, usize)> {
     let m = c.get(2)?;
     (!is_placeholder(m.as_bytes())).then_some((m.start(), m.end()))
 }
 
 /// `Authorization: Bearer X` / `Basic X`: the header names the value a credential, so any
 /// non-placeholder value is redacted.
-pub(crate) fn auth_header(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn auth_header(c: &Caps<'_>) -> Option<(usize, usize)> {
     let m = c.get(1)?;
     let v = m.as_bytes();
     (!v.is_empty() && !is_placeholder(v)).then_some((m.start(), m.end()))
@@ -92,7 +132,7 @@ pub(crate) fn auth_header(c: &Captures<'_>) -> Option<(usize, usize)> {
 /// `Bearer X` without a header name (`-H "Bearer ..."`, a token echoed in output): prose such
 /// as "Bearer authentication" must survive, so the value must look like a token: 16+ chars
 /// with both letters and digits.
-pub(crate) fn bearer_loose(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn bearer_loose(c: &Caps<'_>) -> Option<(usize, usize)> {
     let m = c.get(1)?;
     let v = m.as_bytes();
     let ok = v.len() >= 16
@@ -104,7 +144,7 @@ pub(crate) fn bearer_loose(c: &Captures<'_>) -> Option<(usize, usize)> {
 
 /// `Basic X` without a header name, and docker's `"auth": "X"`: X must decode (base64) to
 /// printable `user:password`.
-pub(crate) fn basic_decodes(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn basic_decodes(c: &Caps<'_>) -> Option<(usize, usize)> {
     let m = c.get(1)?;
     let decoded = base64_decode(m.as_bytes())?;
     let printable = decoded.iter().all(|b| (0x20..0x7f).contains(b));
@@ -115,7 +155,7 @@ pub(crate) fn basic_decodes(c: &Captures<'_>) -> Option<(usize, usize)> {
 
 /// `--password X`, `mysql -pX`, `sshpass -p X`, `.npmrc` `_auth=X`: the flag or file format
 /// says it is a password, so any value that is not a placeholder (or another flag) goes.
-pub(crate) fn password_value(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn password_value(c: &Caps<'_>) -> Option<(usize, usize)> {
     let m = first_group(c, 1)?;
     let v = m.as_bytes();
     let ok = !v.is_empty() && v[0] != b'-' && !is_placeholder(v);
@@ -124,7 +164,7 @@ pub(crate) fn password_value(c: &Captures<'_>) -> Option<(usize, usize)> {
 
 /// `--token X`, `--api-key X`, `--secret X`: these flag names are also used for non-secret
 /// things (`--secret my-secret-name`, `--token-limit`), so the value must look like a token.
-pub(crate) fn token_flag_value(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn token_flag_value(c: &Caps<'_>) -> Option<(usize, usize)> {
     let m = c.get(1)?;
     let v = m.as_bytes();
     let ok = !v.is_empty() && v[0] != b'-' && looks_like_token(v);
@@ -145,7 +185,7 @@ fn names_password(name: &[u8]) -> bool {
 /// declarations, so the bar is low: any password that is not a placeholder; for tokens and
 /// keys anything that is not a placeholder, a number (`MAX_TOKEN=4096`), a path
 /// (`SSH_KEY=/home/u/.ssh/id_ed25519`) or very short.
-pub(crate) fn env_assignment(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn env_assignment(c: &Caps<'_>) -> Option<(usize, usize)> {
     let name = c.get(1)?.as_bytes();
     let m = first_group(c, 2)?;
     let v = m.as_bytes();
@@ -171,7 +211,7 @@ pub(crate) fn env_assignment(c: &Captures<'_>) -> Option<(usize, usize)> {
 /// - tokens and keys: 8+ chars, Shannon entropy of at least 3.0 bits per char, and either a
 ///   digit or frequent case changes (random base62), so `api_key = "a8F3kq0Z..."` is redacted
 ///   and `token: refreshing` is not.
-pub(crate) fn generic_secret(c: &Captures<'_>) -> Option<(usize, usize)> {
+pub(crate) fn generic_secret(c: &Caps<'_>) -> Option<(usize, usize)> {
     let name = c.get(1)?.as_bytes();
     let m = first_group(c, 2)?;
     let v = m.as_bytes();

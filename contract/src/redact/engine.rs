@@ -19,9 +19,10 @@
 use std::sync::OnceLock;
 
 use aho_corasick::{packed, AhoCorasick, Input, MatchKind};
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
-use super::families::{Family, Matcher, Scope, FAMILIES, N_FAMILIES};
+use super::checks::Caps;
+use super::families::{Matcher, Pattern, Scope, FAMILIES};
 use super::pem;
 
 /// A byte range to replace with `[REDACTED:<family id>]`.
@@ -57,8 +58,12 @@ const LONG_KEYWORD: usize = 4;
 
 type Precheck = fn(&[u8], usize) -> bool;
 
+/// Upper bound on the number of patterns over all families (per-call state is on the stack).
+const MAX_PATTERNS: usize = 64;
+
+/// What a keyword hit triggers: one pattern.
 struct Target {
-    family: u16,
+    pattern: u16,
     /// Compare the original bytes with this (case-sensitive keyword).
     exact: Option<&'static [u8]>,
     precheck: Option<Precheck>,
@@ -67,6 +72,30 @@ struct Target {
 struct Entry {
     len: usize,
     targets: Vec<Target>,
+}
+
+/// One pattern of one family, with its regex compiled on first use.
+struct Pat {
+    family: u16,
+    def: &'static Pattern,
+    regex: OnceLock<Regex>,
+}
+
+impl Pat {
+    fn regex(&self, re: &str) -> &Regex {
+        self.regex.get_or_init(|| {
+            RegexBuilder::new(re)
+                .unicode(false)
+                .multi_line(true)
+                .build()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "a redaction pattern of {} does not compile: {e}",
+                        FAMILIES[self.family as usize].id
+                    )
+                })
+        })
+    }
 }
 
 enum Finder {
@@ -113,6 +142,18 @@ struct Prefilter {
     long_overlap: usize,
     short: Finder,
     short_entries: Vec<Entry>,
+    pats: Vec<Pat>,
+}
+
+/// The prefilter's spelling of a byte: ASCII lower case, `-` as `_`.
+#[inline(always)]
+fn fold(b: u8) -> u8 {
+    let b = b.to_ascii_lowercase();
+    if b == b'-' {
+        b'_'
+    } else {
+        b
+    }
 }
 
 /// `://` only matters when the authority has `user:password@`: check that by hand before
@@ -137,38 +178,53 @@ fn build_prefilter() -> Prefilter {
     let mut long_entries: Vec<Entry> = Vec::new();
     let mut short_pats: Vec<Vec<u8>> = Vec::new();
     let mut short_entries: Vec<Entry> = Vec::new();
+    let mut pats = Vec::new();
     for (fi, fam) in FAMILIES.iter().enumerate() {
-        for kw in fam.keywords {
-            let bytes = kw.as_bytes();
-            let (pats, entries, key) = if bytes.len() >= LONG_KEYWORD {
-                (
-                    &mut long_pats,
-                    &mut long_entries,
-                    bytes.to_ascii_lowercase(),
-                )
-            } else {
-                (&mut short_pats, &mut short_entries, bytes.to_vec())
-            };
-            let idx = match pats.iter().position(|p| *p == key) {
-                Some(i) => i,
-                None => {
-                    pats.push(key);
-                    entries.push(Entry {
-                        len: bytes.len(),
-                        targets: Vec::new(),
-                    });
-                    pats.len() - 1
-                }
-            };
-            let exact = (fam.exact_keywords && bytes.len() >= LONG_KEYWORD).then_some(bytes);
-            let precheck: Option<Precheck> = (*kw == "://").then_some(url_has_userinfo);
-            entries[idx].targets.push(Target {
+        for def in fam.patterns {
+            let pi = pats.len() as u16;
+            pats.push(Pat {
                 family: fi as u16,
-                exact,
-                precheck,
+                def,
+                regex: OnceLock::new(),
             });
+            for kw in def.keywords {
+                let bytes = kw.as_bytes();
+                let long = bytes.len() >= LONG_KEYWORD;
+                let (list, entries, key) = if long {
+                    (
+                        &mut long_pats,
+                        &mut long_entries,
+                        bytes.iter().map(|&b| fold(b)).collect(),
+                    )
+                } else {
+                    (&mut short_pats, &mut short_entries, bytes.to_vec())
+                };
+                let idx = match list.iter().position(|p| *p == key) {
+                    Some(i) => i,
+                    None => {
+                        list.push(key);
+                        entries.push(Entry {
+                            len: bytes.len(),
+                            targets: Vec::new(),
+                        });
+                        list.len() - 1
+                    }
+                };
+                let exact = (fam.exact_keywords && long).then_some(bytes);
+                let precheck: Option<Precheck> = (*kw == "://").then_some(url_has_userinfo);
+                entries[idx].targets.push(Target {
+                    pattern: pi,
+                    exact,
+                    precheck,
+                });
+            }
         }
     }
+    assert!(
+        pats.len() <= MAX_PATTERNS,
+        "raise MAX_PATTERNS to {}",
+        pats.len()
+    );
     let long_overlap = long_pats.iter().map(Vec::len).max().unwrap_or(1) - 1;
     Prefilter {
         long: Finder::new(&long_pats),
@@ -176,6 +232,7 @@ fn build_prefilter() -> Prefilter {
         long_overlap,
         short: Finder::new(&short_pats),
         short_entries,
+        pats,
     }
 }
 
@@ -185,17 +242,15 @@ fn prefilter() -> &'static Prefilter {
 }
 
 /// Calls `on_hit(position, entry)` for every keyword occurrence; stops when it returns false.
-fn scan_keywords(hay: &[u8], mut on_hit: impl FnMut(usize, &Entry) -> bool) {
-    let pf = prefilter();
+fn scan_keywords(pf: &Prefilter, hay: &[u8], mut on_hit: impl FnMut(usize, &Entry) -> bool) {
     let mut buf = [0u8; CHUNK + 64];
     debug_assert!(pf.long_overlap <= 64);
     let mut s = 0;
     while s < hay.len() {
         let e = hay.len().min(s + CHUNK + pf.long_overlap);
         let report_end = if e == hay.len() { e } else { s + CHUNK };
-        let w = &mut buf[..e - s];
-        for (d, &b) in w.iter_mut().zip(&hay[s..e]) {
-            *d = b.to_ascii_lowercase();
+        for (d, &b) in buf.iter_mut().zip(&hay[s..e]) {
+            *d = fold(b);
         }
         let w = &buf[..e - s];
         let mut at = 0;
@@ -219,29 +274,7 @@ fn scan_keywords(hay: &[u8], mut on_hit: impl FnMut(usize, &Entry) -> bool) {
     }
 }
 
-fn compile(fam: &Family) -> Vec<Regex> {
-    let Matcher::Regex(patterns) = fam.matcher else {
-        return Vec::new();
-    };
-    patterns
-        .iter()
-        .map(|p| {
-            RegexBuilder::new(p.re)
-                .unicode(false)
-                .multi_line(true)
-                .build()
-                .unwrap_or_else(|e| panic!("redaction pattern of {} does not compile: {e}", fam.id))
-        })
-        .collect()
-}
-
-/// The compiled regexes of family `fi`, compiled on first use.
-pub(crate) fn regexes(fi: usize) -> &'static [Regex] {
-    static COMPILED: [OnceLock<Vec<Regex>>; N_FAMILIES] = [const { OnceLock::new() }; N_FAMILIES];
-    COMPILED[fi].get_or_init(|| compile(&FAMILIES[fi]))
-}
-
-/// A window a line-scoped family has already been run on.
+/// A window a line-scoped pattern has already been run on.
 #[derive(Clone, Copy)]
 struct Window {
     start: usize,
@@ -310,53 +343,57 @@ impl Labels {
     }
 }
 
-/// Runs family `fi` on `hay[start..end]` (look-around sees the whole `hay`), pushing accepted
-/// spans. Returns true when something was found.
-fn run_family(
-    fi: usize,
-    hay: &[u8],
-    (start, end): (usize, usize),
-    labels: &mut Labels,
-    spans: &mut Vec<Span>,
+/// Per-call state of `find_spans`.
+struct Search<'a> {
+    hay: &'a [u8],
+    spans: &'a mut Vec<Span>,
     first_only: bool,
-) -> bool {
-    let fam = &FAMILIES[fi];
-    let family = fi as u16;
-    let before = spans.len();
-    match fam.matcher {
-        Matcher::PrivateKey => {
-            let mut found = Vec::new();
-            pem::find_blocks(&hay[..end], &mut found, false);
-            for (s, e) in found {
-                if s >= start && !labels.overlaps(hay, s, e) {
-                    spans.push(Span {
-                        start: s,
-                        end: e,
-                        family,
-                    });
-                    if first_only {
-                        return true;
+    labels: Labels,
+    locs: [Option<CaptureLocations>; MAX_PATTERNS],
+}
+
+impl Search<'_> {
+    /// Runs pattern `pi` on `hay[start..end]` (look-around sees the whole `hay`), pushing
+    /// accepted spans. Returns true when something was found.
+    fn run(&mut self, pat: &Pat, pi: usize, (start, end): (usize, usize)) -> bool {
+        let hay = self.hay;
+        let family = pat.family;
+        let before = self.spans.len();
+        match pat.def.matcher {
+            Matcher::PrivateKey => {
+                let mut found = Vec::new();
+                pem::find_blocks(&hay[..end], &mut found, false);
+                for (s, e) in found {
+                    if s >= start && !self.labels.overlaps(hay, s, e) {
+                        self.spans.push(Span {
+                            start: s,
+                            end: e,
+                            family,
+                        });
+                        if self.first_only {
+                            return true;
+                        }
                     }
                 }
             }
-        }
-        Matcher::Regex(patterns) => {
-            let limited = &hay[..end];
-            for (re, pat) in regexes(fi).iter().zip(patterns) {
+            Matcher::Regex(src) => {
+                let re = pat.regex(src);
+                let locs = self.locs[pi].get_or_insert_with(|| re.capture_locations());
+                let limited = &hay[..end];
                 let mut at = start;
                 while at <= end {
-                    let Some(caps) = re.captures_at(limited, at) else {
+                    let Some(m) = re.captures_read_at(locs, limited, at) else {
                         break;
                     };
-                    let m = caps.get(0).expect("group 0 always matches");
-                    if let Some((s, e)) = (pat.check)(&caps) {
-                        if e > s && !labels.overlaps(hay, s, e) {
-                            spans.push(Span {
+                    let caps = Caps { hay, locs };
+                    if let Some((s, e)) = (pat.def.check)(&caps) {
+                        if e > s && !self.labels.overlaps(hay, s, e) {
+                            self.spans.push(Span {
                                 start: s,
                                 end: e,
                                 family,
                             });
-                            if first_only {
+                            if self.first_only {
                                 return true;
                             }
                         }
@@ -369,8 +406,8 @@ fn run_family(
                 }
             }
         }
+        self.spans.len() > before
     }
-    spans.len() > before
 }
 
 /// Finds every secret in `hay` and leaves `spans` sorted, disjoint and merged (overlapping
@@ -378,11 +415,18 @@ fn run_family(
 /// stops at the first secret. Returns whether anything was found.
 pub(crate) fn find_spans(hay: &[u8], spans: &mut Vec<Span>, first_only: bool) -> bool {
     spans.clear();
-    let mut windows = [Window::NONE; N_FAMILIES];
-    let mut document = [false; N_FAMILIES];
-    let mut labels = Labels(None);
+    let pf = prefilter();
+    let mut windows = [Window::NONE; MAX_PATTERNS];
+    let mut document = [false; MAX_PATTERNS];
+    let mut search = Search {
+        hay,
+        spans,
+        first_only,
+        labels: Labels(None),
+        locs: std::array::from_fn(|_| None),
+    };
     let mut done = false;
-    scan_keywords(hay, |pos, entry| {
+    scan_keywords(pf, hay, |pos, entry| {
         for t in &entry.targets {
             if let Some(ex) = t.exact {
                 if &hay[pos..pos + ex.len()] != ex {
@@ -394,18 +438,17 @@ pub(crate) fn find_spans(hay: &[u8], spans: &mut Vec<Span>, first_only: bool) ->
                     continue;
                 }
             }
-            let fi = t.family as usize;
-            match FAMILIES[fi].scope {
-                Scope::Document => document[fi] = true,
+            let pi = t.pattern as usize;
+            let pat = &pf.pats[pi];
+            match FAMILIES[pat.family as usize].scope {
+                Scope::Document => document[pi] = true,
                 Scope::Line => {
-                    if windows[fi].covers(pos, entry.len) {
+                    if windows[pi].covers(pos, entry.len) {
                         continue;
                     }
                     let w = Window::around(hay, pos, entry.len);
-                    windows[fi] = w;
-                    let found =
-                        run_family(fi, hay, (w.start, w.end), &mut labels, spans, first_only);
-                    if found && first_only {
+                    windows[pi] = w;
+                    if search.run(pat, pi, (w.start, w.end)) && first_only {
                         done = true;
                         return false;
                     }
@@ -415,14 +458,14 @@ pub(crate) fn find_spans(hay: &[u8], spans: &mut Vec<Span>, first_only: bool) ->
         true
     });
     if !done {
-        for fi in (0..N_FAMILIES).filter(|&fi| document[fi]) {
-            if run_family(fi, hay, (0, hay.len()), &mut labels, spans, first_only) && first_only {
+        for (pi, pat) in pf.pats.iter().enumerate() {
+            if document[pi] && search.run(pat, pi, (0, hay.len())) && first_only {
                 break;
             }
         }
     }
-    normalize(spans);
-    !spans.is_empty()
+    normalize(search.spans);
+    !search.spans.is_empty()
 }
 
 /// Sorts and merges overlapping spans; the merged span keeps the lowest family index (the
@@ -465,13 +508,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_family_compiles() {
-        for (fi, fam) in FAMILIES.iter().enumerate() {
-            let n = match fam.matcher {
-                Matcher::Regex(p) => p.len(),
-                Matcher::PrivateKey => 0,
-            };
-            assert_eq!(regexes(fi).len(), n, "{}", fam.id);
+    fn every_pattern_compiles() {
+        for pat in &prefilter().pats {
+            if let Matcher::Regex(src) = pat.def.matcher {
+                pat.regex(src);
+            }
         }
     }
 
@@ -480,7 +521,7 @@ mod tests {
         let mut long = Vec::new();
         let mut short = Vec::new();
         for fam in &FAMILIES {
-            for kw in fam.keywords {
+            for kw in fam.patterns.iter().flat_map(|p| p.keywords) {
                 assert!(kw.len() >= 3, "{}: keyword {kw:?} too short", fam.id);
                 if kw.len() < LONG_KEYWORD {
                     assert!(
@@ -490,9 +531,14 @@ mod tests {
                     );
                     short.push(kw.as_bytes().to_vec());
                 } else {
-                    long.push(kw.to_ascii_lowercase().into_bytes());
+                    long.push(kw.bytes().map(fold).collect::<Vec<u8>>());
                 }
             }
+            assert!(
+                fam.patterns.iter().all(|p| !p.keywords.is_empty()),
+                "{}: a pattern without keywords would never run",
+                fam.id
+            );
         }
         for set in [&long, &short] {
             for a in set.iter() {
@@ -518,12 +564,23 @@ mod tests {
             hay.extend_from_slice(b"TWILIO");
             hay.extend_from_slice(&[b'.'; 100]);
             let mut hits = Vec::new();
-            scan_keywords(&hay, |p, e| {
+            scan_keywords(prefilter(), &hay, |p, e| {
                 hits.push((p, e.len));
                 true
             });
             assert_eq!(hits, vec![(offset, 6)], "offset {offset}");
         }
+    }
+
+    #[test]
+    fn overlapping_keywords_are_all_reported() {
+        // `sshp` and `ass=` overlap in `SSHPASS=`.
+        let mut hits = Vec::new();
+        scan_keywords(prefilter(), b"SSHPASS=x", |p, _| {
+            hits.push(p);
+            true
+        });
+        assert_eq!(hits, vec![0, 4]);
     }
 
     #[test]
