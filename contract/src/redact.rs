@@ -57,9 +57,23 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     if !engine::find_spans(text.as_bytes(), &mut spans, false) {
         return Cow::Borrowed(text);
     }
+    let mut out = apply_str(text, &mut spans);
+    for _ in 1..MAX_PASSES {
+        if !engine::find_spans(out.as_bytes(), &mut spans, false) {
+            break;
+        }
+        out = apply_str(&out, &mut spans);
+    }
+    Cow::Owned(out)
+}
+
+/// Upper bound on redaction passes, see [`redact_bytes`].
+const MAX_PASSES: usize = 8;
+
+fn apply_str(text: &str, spans: &mut [engine::Span]) -> String {
     // Matches are ASCII-delimited, but a value class such as `[^\s"']+` may end inside a
-    // multi-byte character in malformed-looking input: widen every span to char boundaries.
-    for s in &mut spans {
+    // multi-byte character: widen every span to char boundaries (apply skips overlaps).
+    for s in spans.iter_mut() {
         while !text.is_char_boundary(s.start) {
             s.start -= 1;
         }
@@ -68,31 +82,50 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         }
     }
     let mut out = Vec::with_capacity(text.len());
-    let mut last = 0;
-    for s in &spans {
-        let start = s.start.max(last);
-        out.extend_from_slice(&text.as_bytes()[last..start]);
-        if s.end > last {
-            out.extend_from_slice(b"[REDACTED:");
-            out.extend_from_slice(s.id().as_bytes());
-            out.push(b']');
-            last = s.end;
-        }
-    }
-    out.extend_from_slice(&text.as_bytes()[last..]);
-    Cow::Owned(String::from_utf8(out).expect("spans lie on char boundaries"))
+    engine::apply(text.as_bytes(), spans, &mut out);
+    String::from_utf8(out).expect("spans lie on char boundaries")
 }
 
 /// Byte-level redaction: bytes that are not UTF-8 pass through unchanged apart from the
 /// redacted spans.
+///
+/// The result is a fixpoint: when a pass replaced something, the output is scanned again
+/// (rarely finding more, e.g. `curl -u a:| -u b:c`, where the first password held the `|`
+/// that hid `curl` from the second `-u`), so `redact_bytes(redact_bytes(x)) ==
+/// redact_bytes(x)`. Every pass replaces text that is not already a label, so this ends;
+/// [`MAX_PASSES`] only bounds the work.
 pub fn redact_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
+    match redact_passes(bytes) {
+        Some(out) => Cow::Owned(out),
+        None => Cow::Borrowed(bytes),
+    }
+}
+
+/// All passes over `bytes`; `None` when the first found nothing.
+fn redact_passes(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut spans = Vec::new();
     if !engine::find_spans(bytes, &mut spans, false) {
-        return Cow::Borrowed(bytes);
+        return None;
     }
     let mut out = Vec::with_capacity(bytes.len());
     engine::apply(bytes, &spans, &mut out);
-    Cow::Owned(out)
+    Some(settle(out, &mut spans).0)
+}
+
+/// Passes 2 to [`MAX_PASSES`] over the output of a first pass that replaced something.
+/// Returns the result and the number of spans these passes replaced.
+pub(crate) fn settle(mut out: Vec<u8>, spans: &mut Vec<engine::Span>) -> (Vec<u8>, usize) {
+    let mut replaced = 0;
+    for _ in 1..MAX_PASSES {
+        if !engine::find_spans(&out, spans, false) {
+            break;
+        }
+        replaced += spans.len();
+        let mut next = Vec::with_capacity(out.len());
+        engine::apply(&out, spans, &mut next);
+        out = next;
+    }
+    (out, replaced)
 }
 
 /// Redacts string values in a JSON document in place, including whole values under

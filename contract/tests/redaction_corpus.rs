@@ -1206,6 +1206,15 @@ fn redaction_is_idempotent_and_agrees_with_contains_secret() {
 }
 
 #[test]
+fn secrets_next_to_labels_are_still_found() {
+    let text = "GITHUB_TOKEN=[REDACTED:github-token] DB_PASSWORD=hunter22";
+    assert_eq!(
+        redact(text),
+        "GITHUB_TOKEN=[REDACTED:github-token] DB_PASSWORD=[REDACTED:env-assignment]"
+    );
+}
+
+#[test]
 fn clean_text_is_borrowed() {
     let text = "   Compiling serde v1.0.229\ntest result: ok. 3 passed; 0 failed\n";
     assert!(matches!(redact(text), Cow::Borrowed(_)));
@@ -1487,4 +1496,31 @@ fn json_strings_are_redacted_as_text() {
     );
     assert_eq!(v["output"][1], "id [REDACTED:aws-access-key]");
     assert_eq!(v["tool"], "shell");
+}
+
+/// Inputs the fuzzer (`contract/fuzz`, target `redact`) found, kept as regression tests.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    let cases: Vec<Vec<u8>> = vec![
+        // A bare value cut short by an earlier label was judged on its prefix alone.
+        [
+            &b"[registry]\ndkettoken =8I0GOOGLE_API_KEY=AIza4NX0MqwGO2HT\0\0\0"[..],
+            &[0xff; 96],
+            b"\0\0manage.py mysql -h dnkeyb.internal yn2 --noa9\"\n",
+        ]
+        .concat(),
+        // A rejected `curl ... -u` candidate hid the next `-u` on the same command line.
+        b"curl -u sk_live_AcB1Xhares -u:E -u:a".to_vec(),
+    ];
+    for input in &cases {
+        let once = redact_bytes(input).into_owned();
+        assert_eq!(
+            redact_bytes(&once).as_ref(),
+            once.as_slice(),
+            "{}",
+            String::from_utf8_lossy(input)
+        );
+        let (streamed, _) = stream(input, 7);
+        assert_eq!(streamed, once);
+    }
 }

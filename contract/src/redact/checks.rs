@@ -115,10 +115,69 @@ pub(crate) fn url_credentials(c: &Caps<'_>) -> Option<(usize, usize)> {
     (!is_placeholder(pass_bytes)).then_some((pass.start(), pass.end()))
 }
 
-/// The password of `curl -u user:password` (group 2).
+/// The shell command that a match at `pos` belongs to: the bytes from the last line break or
+/// command separator (`;`, `&`, `|`) before it, looking back at most 4 KiB.
+fn command_before(hay: &[u8], pos: usize) -> &[u8] {
+    let lo = pos.saturating_sub(4096);
+    let start = hay[lo..pos]
+        .iter()
+        .rposition(|b| matches!(b, b'\n' | b';' | b'&' | b'|'))
+        .map_or(lo, |i| lo + i + 1);
+    &hay[start..pos]
+}
+
+/// Whether `word` occurs in `seg` as a whole word (ASCII, `-` counts as part of a word).
+fn has_word(seg: &[u8], word: &[u8]) -> bool {
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    memchr::memmem::find_iter(seg, word).any(|i| {
+        let before = i.checked_sub(1).map_or(true, |j| !is_word(seg[j]));
+        let after = seg.get(i + word.len()).map_or(true, |&b| !is_word(b));
+        before && after
+    })
+}
+
+fn command_has_any(c: &Caps<'_>, words: &[&[u8]]) -> bool {
+    let Some(m) = c.get(0) else { return false };
+    let seg = command_before(c.hay, m.start());
+    words.iter().any(|w| has_word(seg, w))
+}
+
+/// The password of `curl ... -u user:password` (group 2). The pattern matches any
+/// `-u x:y`; the command it belongs to must be a `curl` call.
 pub(crate) fn curl_user(c: &Caps<'_>) -> Option<(usize, usize)> {
-    let m = c.get(2)?;
+    if !command_has_any(c, &[b"curl"]) {
+        return None;
+    }
+    let m = first_group(c, 2)?;
     (!is_placeholder(m.as_bytes())).then_some((m.start(), m.end()))
+}
+
+/// `mysql ... -pSECRET` (attached; `-p` alone prompts, and `-p name` names a database).
+pub(crate) fn mysql_password(c: &Caps<'_>) -> Option<(usize, usize)> {
+    if !command_has_any(
+        c,
+        &[
+            b"mysql",
+            b"mysqldump",
+            b"mysqladmin",
+            b"mariadb",
+            b"mariadb-dump",
+        ],
+    ) {
+        return None;
+    }
+    password_value(c)
+}
+
+/// `docker login ... -p SECRET` and the same for other registry clients.
+pub(crate) fn registry_login_password(c: &Caps<'_>) -> Option<(usize, usize)> {
+    let clients: &[&[u8]] = &[
+        b"docker", b"podman", b"nerdctl", b"buildah", b"skopeo", b"helm", b"oras",
+    ];
+    if !command_has_any(c, &[b"login"]) || !command_has_any(c, clients) {
+        return None;
+    }
+    password_value(c)
 }
 
 /// `Authorization: Bearer X` / `Basic X`: the header names the value a credential, so any
@@ -165,7 +224,7 @@ pub(crate) fn password_value(c: &Caps<'_>) -> Option<(usize, usize)> {
 /// `--token X`, `--api-key X`, `--secret X`: these flag names are also used for non-secret
 /// things (`--secret my-secret-name`, `--token-limit`), so the value must look like a token.
 pub(crate) fn token_flag_value(c: &Caps<'_>) -> Option<(usize, usize)> {
-    let m = c.get(1)?;
+    let m = first_group(c, 1)?;
     let v = m.as_bytes();
     let ok = !v.is_empty() && v[0] != b'-' && looks_like_token(v);
     ok.then_some((m.start(), m.end()))

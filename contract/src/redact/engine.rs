@@ -321,13 +321,19 @@ impl Window {
 
 /// The `[REDACTED:<id>]` labels already in the input, found on first need.
 ///
-/// A match that overlaps one is never a secret: it is an earlier redaction seen with new
-/// context (`-u [REDACTED:stripe-key]:` looks like `curl -u user:password`). Dropping such
-/// matches is what makes `redact(redact(x)) == redact(x)`.
+/// A candidate whose secret overlaps or touches one, or whose match (context included)
+/// overlaps one, is never a new secret: it is an earlier redaction seen with new context
+/// (`-u [REDACTED:stripe-key]:` looks like `curl -u user:password`; the `]` of a label is a
+/// word boundary before `_TOKEN=`), or a value cut short by a label (`token =abc[REDACTED:..`
+/// would be judged on `abc` alone, where the first pass judged the whole value). Dropping
+/// such candidates is what makes `redact(redact(x)) == redact(x)`. A secret merely *next to*
+/// a label (`[REDACTED:x] DB_PASSWORD=y`) is still found.
 struct Labels(Option<Vec<(usize, usize)>>);
 
 impl Labels {
-    fn overlaps(&mut self, hay: &[u8], start: usize, end: usize) -> bool {
+    /// Whether a label intersects `start..end`; with `touching`, also one that ends at
+    /// `start` or begins at `end`.
+    fn hit(&mut self, hay: &[u8], (start, end): (usize, usize), touching: bool) -> bool {
         let labels = self.0.get_or_insert_with(|| {
             memchr::memmem::find_iter(hay, b"[REDACTED:")
                 .filter_map(|i| {
@@ -338,8 +344,9 @@ impl Labels {
                 .collect()
         });
         // Labels are disjoint and sorted, so their ends are sorted too.
-        let i = labels.partition_point(|&(_, e)| e <= start);
-        labels.get(i).is_some_and(|&(s, _)| s < end)
+        let t = usize::from(touching);
+        let i = labels.partition_point(|&(_, e)| e + t <= start);
+        labels.get(i).is_some_and(|&(s, _)| s < end + t)
     }
 }
 
@@ -364,7 +371,7 @@ impl Search<'_> {
                 let mut found = Vec::new();
                 pem::find_blocks(&hay[..end], &mut found, false);
                 for (s, e) in found {
-                    if s >= start && !self.labels.overlaps(hay, s, e) {
+                    if s >= start && !self.labels.hit(hay, (s, e), true) {
                         self.spans.push(Span {
                             start: s,
                             end: e,
@@ -386,8 +393,12 @@ impl Search<'_> {
                         break;
                     };
                     let caps = Caps { hay, locs };
-                    if let Some((s, e)) = (pat.def.check)(&caps) {
-                        if e > s && !self.labels.overlaps(hay, s, e) {
+                    let accepted = match (pat.def.check)(&caps) {
+                        Some((s, e))
+                            if e > s
+                                && !self.labels.hit(hay, (s, e), true)
+                                && !self.labels.hit(hay, (m.start(), m.end()), false) =>
+                        {
                             self.spans.push(Span {
                                 start: s,
                                 end: e,
@@ -396,13 +407,16 @@ impl Search<'_> {
                             if self.first_only {
                                 return true;
                             }
+                            Some(e)
                         }
-                    }
-                    at = if m.end() > m.start() {
-                        m.end()
-                    } else {
-                        m.end() + 1
+                        _ => None,
                     };
+                    // Continue after the replaced bytes, not after the whole match: trailing
+                    // context (the `@host` of a URL) may hold the start of the next candidate.
+                    // After a rejected candidate, look again from just after its start: it
+                    // must not hide a shorter candidate inside it. Either way, what is found
+                    // does not depend on text before it, which keeps redaction idempotent.
+                    at = accepted.map_or(m.start() + 1, |e| e.max(m.start() + 1));
                 }
             }
         }
@@ -490,14 +504,20 @@ fn normalize(spans: &mut Vec<Span>) {
     spans.truncate(out + 1);
 }
 
-/// Appends `hay` to `out` with every span replaced by its label.
+/// Appends `hay` to `out` with every span replaced by its label. Spans are sorted; a span
+/// starting inside the previous one (possible after widening to char boundaries) continues it.
 pub(crate) fn apply(hay: &[u8], spans: &[Span], out: &mut Vec<u8>) {
     let mut last = 0;
     for s in spans {
-        out.extend_from_slice(&hay[last..s.start]);
-        out.extend_from_slice(b"[REDACTED:");
-        out.extend_from_slice(s.id().as_bytes());
-        out.push(b']');
+        if s.end <= last {
+            continue;
+        }
+        if s.start >= last {
+            out.extend_from_slice(&hay[last..s.start]);
+            out.extend_from_slice(b"[REDACTED:");
+            out.extend_from_slice(s.id().as_bytes());
+            out.push(b']');
+        }
         last = s.end;
     }
     out.extend_from_slice(&hay[last..]);

@@ -3,12 +3,17 @@
 //! matches contains (the prefilter only runs a pattern near one of them), a regex and a
 //! validator.
 //!
+//! A pattern's match need not contain its keyword when the keyword is context that the
+//! validator checks on the same line (`curl` for `-u user:password`): the pattern runs on
+//! the line around the keyword either way.
+//!
 //! Order matters: when matches of two families overlap, the merged span is named after the
 //! family listed first, so specific token formats come before context rules (a `ghp_` token in
 //! `GITHUB_TOKEN=ghp_...` is a `github-token`, not an `env-assignment`).
 //!
 //! Rules for keywords (checked by tests in `engine`):
-//! - every match of a pattern contains one of its keywords, in the prefilter's spelling:
+//! - every match of a pattern contains one of its keywords (or has it as same-line context,
+//!   see above), in the prefilter's spelling:
 //!   compared ASCII-case-insensitively and with `-` and `_` equal, unless the family sets
 //!   `exact_keywords` (then the bytes must match exactly, which only saves regex runs);
 //! - keywords of 3 bytes must be exact; shorter ones are not allowed;
@@ -72,8 +77,8 @@ const fn line(id: &'static str, exact_keywords: bool, patterns: &'static [Patter
 
 use checks::{
     auth_header, aws_access_key, aws_secret_key, basic_decodes, bearer_loose, curl_user,
-    env_assignment, generic_secret, group1, password_value, token_flag_value, twilio,
-    url_credentials, whole,
+    env_assignment, generic_secret, group1, mysql_password, password_value,
+    registry_login_password, token_flag_value, twilio, url_credentials, whole,
 };
 
 /// The replacement label for values under secret-looking JSON keys (`redact_json`).
@@ -85,6 +90,19 @@ pub(crate) const N_FAMILIES: usize = 31;
 /// compounds get their own rare spelling (`apikey`, access`skey`, priva`tekey`,
 /// accou`ntkey`/clie`ntkey`; secretkey is covered by `secret`).
 const KEY_NOUNS: [&str; 5] = ["_key", "apikey", "sskey", "tekey", "ntkey"];
+
+/// A value on a shell command line: double-quoted, single-quoted, or bare. A bare value ends
+/// at whitespace, quotes and the shell's command separators (`;`, `&`, `|`): they end the
+/// command, and the validators look for the command's name (`curl`, `mysql`) only back to
+/// the last separator. `no_quotes` is for values already inside quotes (`-u "user:pass"`).
+macro_rules! shell_value {
+    () => {
+        r#"(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'`;&|<>]+))"#
+    };
+    (no_quotes) => {
+        r#"([^\s"'`;&|<>]+)"#
+    };
+}
 
 /// A generic `<noun> = value` pattern: group 1 is the noun that ends the key (the key may
 /// have any prefix: `db_password`, `client_secret`, `X-API-Key`), groups 2-4 the value,
@@ -327,7 +345,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         false,
         &[p(
             &["curl"],
-            r#"\bcurl\b[^\n;&|]*?[ \t](?:-u[ \t]*|--user(?:[ \t]+|=))["']?([^\s:"']*):([^\s"']+)"#,
+            concat!(r#"[ \t](?:-u[ \t]*|--user(?:[ \t]+|=))["']?([^\s:"']*):"#, shell_value!(no_quotes)),
             curl_user,
         )],
     ),
@@ -374,7 +392,10 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         &[
             p(
                 &["assw", "assp", "-pass"],
-                r#"(?i)(?:^|[\s"'])--?(?:(?:[a-z0-9]+[-_])*(?:password|passwd|passphrase)|(?:[a-z0-9]+-)*pass)(?:[ \t]+|=)["']?([^\s"']+)"#,
+                concat!(
+                    r#"(?i)(?:^|[\s"'])--?(?:(?:[a-z0-9]+[-_])*(?:password|passwd|passphrase)|(?:[a-z0-9]+-)*pass)(?:[ \t]+|=)"#,
+                    shell_value!()
+                ),
                 password_value,
             ),
             p(
@@ -387,22 +408,17 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
                     KEY_NOUNS[3],
                     KEY_NOUNS[4],
                 ],
-                r#"(?i)(?:^|[\s"'])--?(?:[a-z0-9]+[-_])*(?:token|secret|api[-_]?key|apikey|access[-_]?key|accesskey|private[-_]?key|privatekey|account[-_]?key|accountkey)(?:[ \t]+|=)["']?([^\s"']+)"#,
+                concat!(
+                    r#"(?i)(?:^|[\s"'])--?(?:[a-z0-9]+[-_])*(?:token|secret|api[-_]?key|apikey|access[-_]?key|accesskey|private[-_]?key|privatekey|account[-_]?key|accountkey)(?:[ \t]+|=)"#,
+                    shell_value!()
+                ),
                 token_flag_value,
             ),
-            p(
-                &["mysql", "mariadb"],
-                r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n;&|]*?[ \t]-p([^\s\x22']+)",
-                password_value,
-            ),
-            p(
-                &["login"],
-                r"\b(?:docker|podman|nerdctl|buildah|skopeo|helm|oras)\b[^\n;&|]*?\blogin\b[^\n;&|]*?[ \t]-p[ \t]+[\x22']?([^\s\x22']+)",
-                password_value,
-            ),
+            p(&["mysql", "mariadb"], concat!(r"[ \t]-p", shell_value!()), mysql_password),
+            p(&["login"], concat!(r"[ \t]-p[ \t]+", shell_value!()), registry_login_password),
             p(
                 &["sshp"],
-                r"\bsshpass[ \t]+-p[ \t]*[\x22']?([^\s\x22']+)",
+                concat!(r"\bsshpass[ \t]+-p[ \t]*", shell_value!()),
                 password_value,
             ),
         ],

@@ -72,6 +72,7 @@ pub(crate) fn redact_stream<R: Read, W: Write>(mut r: R, mut w: W) -> io::Result
             }
         }
         out.clear();
+        let redactions_before = stats.redactions;
         let mut last = emit_from;
         for s in &spans {
             if s.end <= emit_from || s.start >= cut {
@@ -86,6 +87,12 @@ pub(crate) fn redact_stream<R: Read, W: Write>(mut r: R, mut w: W) -> io::Result
             stats.redactions += 1;
         }
         out.extend_from_slice(&hay[last..cut]);
+        if stats.redactions > redactions_before {
+            // Later passes, as `redact_bytes` does (see there), on what this round emits.
+            let (settled, more) = super::settle(std::mem::take(&mut out), &mut spans);
+            out = settled;
+            stats.redactions += more as u64;
+        }
         w.write_all(&out)?;
         stats.bytes_out += out.len() as u64;
         if eof {
