@@ -130,8 +130,8 @@ fn command_before(hay: &[u8], pos: usize) -> &[u8] {
 fn has_word(seg: &[u8], word: &[u8]) -> bool {
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
     memchr::memmem::find_iter(seg, word).any(|i| {
-        let before = i.checked_sub(1).map_or(true, |j| !is_word(seg[j]));
-        let after = seg.get(i + word.len()).map_or(true, |&b| !is_word(b));
+        let before = i.checked_sub(1).is_none_or(|j| !is_word(seg[j]));
+        let after = seg.get(i + word.len()).is_none_or(|&b| !is_word(b));
         before && after
     })
 }
