@@ -1,8 +1,25 @@
-//! The analyzer's library: everything `codex-analyzer` does, callable from its thin `main.rs`
-//! and from tests.
+//! The analyzer as a library: the binary is a thin CLI over these modules, and tests and
+//! benches drive them directly.
+//!
+//! Pipeline (`run`): `collect` (tool calls, CI logs, git) → `rules` (findings, each with a
+//! contract `fingerprint`) → `deltas` (against the previous run in the `state`) → `runlog`
+//! (one Markdown section) → `output` (text, md, json). `signature` is the one normalization
+//! algorithm for CI failures and failing commands. The closed loop (`signals`, `cluster`,
+//! `guidance`, `harbor`) and GitHub (`publish`) plug into the run as extensions.
 
+pub mod cli;
 pub mod cluster;
+pub mod collect;
+pub mod config;
+pub mod deltas;
+pub mod finding;
 pub mod guidance;
 pub mod harbor;
+pub mod output;
 pub mod publish;
+pub mod rules;
+pub mod run;
+pub mod runlog;
 pub mod signals;
+pub mod signature;
+pub mod state;

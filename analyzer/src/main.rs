@@ -1,3 +1,7 @@
-fn main() {
-    eprintln!("codex-analyzer: not yet implemented");
+//! `codex-analyzer`: see `docs/analyzer.md`. Parsing and dispatch live in the library.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    codex_analyzer::cli::dispatch(codex_analyzer::cli::Cli::parse())
 }

@@ -6,12 +6,14 @@
 pub mod append;
 pub mod classify;
 pub mod feedback;
+pub mod fingerprint;
 pub mod fold;
 pub mod paths;
 pub mod read;
 pub mod record;
 pub mod redact;
 pub mod runid;
+pub mod state;
 
 pub use fold::{fold, Call, Folder};
 pub use record::{Excerpt, Feedback, Phase, Record, Source, Status, SCHEMA_VERSION};

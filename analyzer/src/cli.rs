@@ -1,0 +1,129 @@
+//! Command-line interface: argument parsing and dispatch to the library. Each subcommand is
+//! a thin layer over one library entry point, so tests and other tools can call the same
+//! code without a process.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::{self, Format, Style};
+use crate::run::{self, RunRequest};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "codex-analyzer",
+    version,
+    about = "Twice-daily analysis of agent tool calls, git and CI: findings, state, run log.",
+    long_about = "Twice-daily analysis of agent tool calls, git history and CI logs.\n\n\
+                  `run` is a dry run unless --apply is given. See docs/analyzer.md."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyze the windows ending at --now; print findings (dry run unless --apply).
+    Run(RunArgs),
+    /// Print the run ID (YYYY-MM-DD-AM|PM in America/Phoenix) of --now.
+    RunId(RunIdArgs),
+}
+
+fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
+    codex_contract::record::parse_ts(s)
+        .ok_or_else(|| format!("{s:?} is not an RFC 3339 time; use e.g. 2026-03-02T13:10:00Z"))
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The repository to analyze (default: the git top level of the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// The reference time, RFC 3339 (default: now). Fixes the run ID and the windows.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+    /// Write the run log and the state (default: dry run, nothing is written).
+    #[arg(long)]
+    pub apply: bool,
+    /// Run even if the run ID was already processed.
+    #[arg(long)]
+    pub force: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// The primary window (default from config: 12h). Units: s, m, h, d, w.
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<String>,
+    /// The rollup window the rules count over (default from config: 24h).
+    #[arg(long, value_name = "DURATION")]
+    pub rollup: Option<String>,
+    /// The tool-call log (default: $CODEX_TOOLCALLS_LOG, else <repo>/.codex/toolcalls.ndjson).
+    #[arg(long, value_name = "PATH")]
+    pub log: Option<PathBuf>,
+    /// A folder of CI logs (.log/.txt and JUnit .xml) (default from config: .codex/ci-logs).
+    #[arg(long = "ci-logs", value_name = "DIR")]
+    pub ci_logs: Option<PathBuf>,
+    /// The config file (default: <repo>/.codex/improvement.toml when present).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunIdArgs {
+    /// The instant, RFC 3339 (default: now).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+fn print(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("codex-analyzer: cannot write output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn dispatch(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::RunId(a) => print(&format!(
+            "{}\n",
+            codex_contract::runid::run_id(a.now.unwrap_or_else(Utc::now))
+        )),
+        Command::Run(a) => {
+            let req = RunRequest {
+                repo: a.repo,
+                now: a.now,
+                apply: a.apply,
+                force: a.force,
+                window: a.window,
+                rollup: a.rollup,
+                log: a.log,
+                ci_logs: a.ci_logs,
+                config: a.config,
+                progress: std::io::stderr().is_terminal(),
+            };
+            match run::run(&req) {
+                Ok(out) => {
+                    let style = Style {
+                        colour: a.format == Format::Text && output::use_colour(),
+                    };
+                    print(&output::render(&out, a.format, style))
+                }
+                Err(e) => {
+                    eprintln!("codex-analyzer: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,1200 @@
+//! Git collector: what happened in the repository during one analysis window.
+//!
+//! It answers four questions for the detection rules: which commits landed (with per-file
+//! line counts), which files are hotspots, which commits were reverts, and which
+//! configuration files churned.
+//!
+//! Why it is built the way it is:
+//! - **Cost follows the window.** The walk starts at HEAD, newest first, and stops at the
+//!   window start (`Sorting::ByCommitTimeCutoff`), so a twice-daily run over a repository with
+//!   years of history reads only the commits of the last hours. [`GitActivity::visited`]
+//!   reports how many commits the walk produced, so tests and benches can check it.
+//! - **Numbers a user can check.** Per-file added/removed lines equal
+//!   `git log --numstat --no-renames --diff-merges=first-parent` for the same commit: blobs are
+//!   diffed with Myers (`gix-imara-diff`) over lines that *keep* their line endings (so CRLF
+//!   and missing-final-newline changes count like git counts them), and a side whose first
+//!   8000 bytes hold a NUL is binary (`None`, git prints `-`). gix's own `line_counts()` strips
+//!   newlines and under-counts exactly those cases, which is why it is not used.
+//! - **Signals, not noise.** Merge commits are diffed against their first parent (so their
+//!   file list matches git) but are left out of hotspot and churn counts: their changes were
+//!   already counted on the branch. Bulk commits (formatting, vendoring: more than
+//!   [`GitOptions::bulk_commit_files`] files, code-maat's changeset cap) are left out of
+//!   hotspots. The analyzer's own run log and state are always ignored, and commits by the
+//!   analyzer's bot identity are skipped entirely, so the analyzer never reacts to itself.
+//! - **Deterministic.** Every list has a documented total order, so the same repository and
+//!   window give the same bytes of JSON.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::{DateTime, TimeZone, Utc};
+use gix::bstr::{BStr, ByteSlice};
+use gix::hash::ObjectId;
+use gix::objs::tree::EntryMode;
+use gix::objs::FindExt;
+use gix::revision::walk::Sorting;
+use gix::traverse::commit::simple::CommitTimeOrder;
+use gix_imara_diff::{Algorithm, Diff, InternedInput};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex::Regex;
+use serde::Serialize;
+
+/// Commits touching more files than this are "bulk" and left out of hotspot counts
+/// (code-maat's default changeset cap).
+pub const DEFAULT_BULK_COMMIT_FILES: usize = 30;
+
+/// Paths that are never a signal, whatever the configuration says: the analyzer writes them
+/// itself on every applied run, so counting them would make the analyzer react to its own
+/// output. The `.*` entry covers the state file's backup and temporary siblings.
+pub const ALWAYS_IGNORED_PATHS: &[&str] = &[
+    ".codex/improvement-log.md",
+    ".codex/improvement-state.json",
+    ".codex/improvement-state.json.*",
+];
+
+/// Default configuration/metadata globs. Syntax is globset's with gitignore-like separators
+/// (`*` does not cross `/`, `**/` matches any number of directories including none), matched
+/// against repository-relative paths. A leading `!` excludes paths an earlier glob matched:
+/// `.codex/` holds configuration, but also the captured tool-call data, which is not config.
+pub const DEFAULT_CONFIG_GLOBS: &[&str] = &[
+    // Rust
+    "**/Cargo.toml",
+    "**/Cargo.lock",
+    "rust-toolchain",
+    "rust-toolchain.toml",
+    ".cargo/config",
+    ".cargo/config.toml",
+    "rustfmt.toml",
+    ".rustfmt.toml",
+    "clippy.toml",
+    "deny.toml",
+    // JavaScript / TypeScript
+    "**/package.json",
+    "**/package-lock.json",
+    "**/yarn.lock",
+    "**/pnpm-lock.yaml",
+    "pnpm-workspace.yaml",
+    "**/tsconfig*.json",
+    ".npmrc",
+    ".nvmrc",
+    ".node-version",
+    // Go
+    "**/go.mod",
+    "**/go.sum",
+    "go.work",
+    // Python
+    "**/pyproject.toml",
+    "**/requirements*.txt",
+    "**/poetry.lock",
+    "**/uv.lock",
+    "**/Pipfile",
+    "**/Pipfile.lock",
+    "**/setup.cfg",
+    ".python-version",
+    // Other ecosystems
+    "**/Gemfile",
+    "**/Gemfile.lock",
+    ".ruby-version",
+    "**/pom.xml",
+    "**/build.gradle",
+    "**/build.gradle.kts",
+    "**/settings.gradle",
+    "**/settings.gradle.kts",
+    // Toolchains and environments
+    ".tool-versions",
+    ".editorconfig",
+    ".gitattributes",
+    ".gitmodules",
+    "**/Dockerfile",
+    "**/docker-compose*.yml",
+    "**/docker-compose*.yaml",
+    // CI
+    ".github/workflows/**",
+    ".github/actions/**",
+    ".github/dependabot.yml",
+    ".gitlab-ci.yml",
+    ".circleci/**",
+    ".buildkite/**",
+    "azure-pipelines.yml",
+    "Jenkinsfile",
+    // Agent instructions and configuration
+    "**/AGENTS.md",
+    "**/CLAUDE.md",
+    ".claude/settings*.json",
+    ".codex/**",
+    "!.codex/**/*.ndjson",
+    "!.codex/**/*.ndjson.*",
+];
+
+/// The analysis window: commits whose committer time `t` satisfies `since <= t < until`.
+///
+/// Half-open so that back-to-back windows (one run's `until` is the next run's `since`)
+/// never count a commit twice. Committer time, because that is what the history walk is
+/// ordered and cut off by (and what `git log --since` uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GitWindow {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+impl GitWindow {
+    /// The window `[since, until)`.
+    pub fn new(since: DateTime<Utc>, until: DateTime<Utc>) -> Self {
+        GitWindow { since, until }
+    }
+
+    /// The window of length `length` that ends at `until`.
+    pub fn ending_at(until: DateTime<Utc>, length: chrono::Duration) -> Self {
+        GitWindow {
+            since: until - length,
+            until,
+        }
+    }
+
+    /// Whether a commit at `time` belongs to the window.
+    pub fn contains(&self, time: DateTime<Utc>) -> bool {
+        self.since <= time && time < self.until
+    }
+}
+
+/// What to collect and what to leave out.
+#[derive(Debug, Clone)]
+pub struct GitOptions {
+    pub window: GitWindow,
+    /// Commits touching more files than this are bulk commits: listed, but left out of
+    /// hotspot counts.
+    pub bulk_commit_files: usize,
+    /// Globs of configuration/metadata files whose churn is reported (see
+    /// [`DEFAULT_CONFIG_GLOBS`] for the syntax; `!glob` excludes).
+    pub config_globs: Vec<String>,
+    /// Globs of paths that are no signal at all: they are flagged `ignored` in commit file
+    /// lists and never counted in hotspots, reverts, config churn or totals.
+    /// [`ALWAYS_IGNORED_PATHS`] are added whatever this holds.
+    pub ignored_paths: Vec<String>,
+    /// Author/committer names or emails of the analyzer's bot (e.g. `codex-improvement[bot]`).
+    /// Matching commits are skipped entirely (loop prevention). Case-insensitive; a GitHub
+    /// noreply email `<id>+<name>@users.noreply.github.com` matches `<name>` too.
+    pub bot_identities: Vec<String>,
+}
+
+impl GitOptions {
+    /// Default options for `window`: bulk cap 30, [`DEFAULT_CONFIG_GLOBS`],
+    /// [`ALWAYS_IGNORED_PATHS`], no bot identity.
+    pub fn new(window: GitWindow) -> Self {
+        GitOptions {
+            window,
+            bulk_commit_files: DEFAULT_BULK_COMMIT_FILES,
+            config_globs: DEFAULT_CONFIG_GLOBS.iter().map(|s| s.to_string()).collect(),
+            ignored_paths: ALWAYS_IGNORED_PATHS.iter().map(|s| s.to_string()).collect(),
+            bot_identities: Vec::new(),
+        }
+    }
+}
+
+/// Everything the git collector found in the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct GitActivity {
+    pub window: GitWindow,
+    /// The commit HEAD pointed to, or `None` for an empty repository (unborn HEAD).
+    pub head: Option<String>,
+    /// Whether the repository is a shallow clone (the walk then stops at the shallow
+    /// boundary, which git treats as a root commit).
+    pub shallow: bool,
+    /// Commits the history walk produced, in and after the window, bot commits included.
+    /// It follows the size of the window, not of the history.
+    pub visited: usize,
+    /// Commits in the window, bot commits excluded; newest first (committer time descending,
+    /// then sha ascending).
+    pub commits: Vec<CommitInfo>,
+    /// Per-file churn over non-merge, non-bulk commits; most commits first, then most changed
+    /// lines, then path.
+    pub hotspots: Vec<FileChurn>,
+    /// Revert commits in the window, in the order of `commits`.
+    pub reverts: Vec<RevertInfo>,
+    /// Configuration files changed by non-merge commits in the window; most commits first,
+    /// then path.
+    pub config_changes: Vec<ConfigChange>,
+    pub totals: GitTotals,
+}
+
+/// One commit in the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommitInfo {
+    pub sha: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// Committer time: the time the window is applied to.
+    pub time: DateTime<Utc>,
+    pub author_time: DateTime<Utc>,
+    /// First paragraph of the message, lines joined by spaces (git's `%s`).
+    pub subject: String,
+    /// Parents as git sees them: a shallow-boundary commit has none.
+    pub parents: usize,
+    pub is_merge: bool,
+    /// More files than [`GitOptions::bulk_commit_files`].
+    pub is_bulk: bool,
+    /// Files changed relative to the first parent (the empty tree for a root commit), sorted
+    /// by path; the same set and counts as `git log --numstat --no-renames
+    /// --diff-merges=first-parent`.
+    pub files: Vec<FileChange>,
+}
+
+/// How a path changed in a commit (`--no-renames`: a rename is a deletion plus an addition).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Added,
+    Deleted,
+    Modified,
+}
+
+/// One file changed by one commit.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileChange {
+    pub path: String,
+    pub kind: ChangeKind,
+    /// Lines added, or `None` for a binary file (git's `-`).
+    pub added: Option<u64>,
+    /// Lines removed, or `None` for a binary file (git's `-`).
+    pub removed: Option<u64>,
+    /// Matches an ignored path: listed for completeness, counted nowhere.
+    pub ignored: bool,
+    /// Matches a configuration glob (and is not ignored).
+    pub is_config: bool,
+}
+
+/// Churn of one file over the window's non-merge, non-bulk, non-bot commits.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileChurn {
+    pub path: String,
+    pub commits: usize,
+    pub lines_added: u64,
+    pub lines_removed: u64,
+    /// Author names, sorted and deduplicated.
+    pub authors: Vec<String>,
+    /// The commits, newest first.
+    pub shas: Vec<String>,
+    pub first_changed: DateTime<Utc>,
+    pub last_changed: DateTime<Utc>,
+}
+
+/// A revert commit in the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevertInfo {
+    pub sha: String,
+    pub time: DateTime<Utc>,
+    pub author_name: String,
+    pub subject: String,
+    /// The commit named by `This reverts commit <sha>.`, expanded to the full sha when it
+    /// exists in the repository.
+    pub reverted_sha: Option<String>,
+    /// The reverted commit's subject, from the commit itself when found, else from the
+    /// quoted subject (`Revert "<subject>"`).
+    pub reverted_subject: Option<String>,
+    /// The reverted commit is itself in the window.
+    pub reverted_in_window: bool,
+    /// 1 for a revert, 2 for a revert of a revert (`Revert "Revert "..."` or git's
+    /// `Reapply "..."`), and so on.
+    pub depth: u32,
+    pub revert_of_revert: bool,
+    /// Non-ignored files the revert touched, sorted.
+    pub files: Vec<String>,
+}
+
+/// Churn of one configuration file in the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigChange {
+    pub path: String,
+    /// Non-merge commits that changed it.
+    pub commits: usize,
+    /// Those commits, newest first.
+    pub shas: Vec<String>,
+    pub lines_added: u64,
+    pub lines_removed: u64,
+    /// Author names, sorted and deduplicated.
+    pub authors: Vec<String>,
+    pub first_changed: DateTime<Utc>,
+    pub last_changed: DateTime<Utc>,
+    /// Revert commits in the window that touched it, newest first.
+    pub reverted_by: Vec<String>,
+    /// The file's content (and mode, and existence) after the window's last change equals its
+    /// content before the window's first change: the churn cancelled out.
+    pub returned_to_earlier_state: bool,
+    /// `reverted_by` is not empty or `returned_to_earlier_state`.
+    pub changed_and_reverted: bool,
+}
+
+/// Window totals.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GitTotals {
+    /// Commits in the window (bot commits excluded).
+    pub commits: usize,
+    pub merges: usize,
+    pub bulk_commits: usize,
+    pub reverts: usize,
+    /// Commits in the window by a bot identity, skipped entirely.
+    pub bot_commits_skipped: usize,
+    /// Distinct author emails (case-insensitive).
+    pub authors: usize,
+    /// Distinct non-ignored paths changed by non-merge commits.
+    pub files_changed: usize,
+    /// Lines added over non-merge commits and non-ignored text files.
+    pub lines_added: u64,
+    /// Lines removed over non-merge commits and non-ignored text files.
+    pub lines_removed: u64,
+    pub config_files_changed: usize,
+}
+
+/// Collect the activity of `opts.window` in the repository at `repo`.
+///
+/// `repo` is the top level of a checkout (or a `.git` directory / bare repository); it is
+/// opened as is, without searching parent directories, and without reading global or system
+/// git configuration. An empty repository (unborn HEAD) gives an empty result; a shallow
+/// clone is walked down to its boundary.
+pub fn collect(repo: &Path, opts: &GitOptions) -> Result<GitActivity> {
+    let rules = PathRules::new(opts)?;
+    let repo_handle = open_repository(repo)?;
+    Collector {
+        repo: &repo_handle,
+        opts,
+        rules: &rules,
+        path: repo,
+    }
+    .run()
+}
+
+fn open_repository(path: &Path) -> Result<gix::Repository> {
+    if !path.exists() {
+        bail!(
+            "repository path `{}` does not exist; pass the top level of a git checkout",
+            path.display()
+        );
+    }
+    let mut repo = gix::open_opts(path, gix::open::Options::isolated()).map_err(|err| {
+        anyhow!(
+            "`{}` is not a git repository ({err}); pass the top level of a git checkout \
+             (the directory holding `.git`)",
+            path.display()
+        )
+    })?;
+    // Each commit's tree is diffed against its parent's, which is the next commit's tree in
+    // the walk: a small object cache saves decoding the same trees twice.
+    repo.object_cache_size_if_unset(8 * 1024 * 1024);
+    Ok(repo)
+}
+
+/// Compiled path globs: what is ignored and what is configuration.
+struct PathRules {
+    ignored: GlobSet,
+    config_include: GlobSet,
+    config_exclude: GlobSet,
+    bots: Vec<String>,
+}
+
+impl PathRules {
+    fn new(opts: &GitOptions) -> Result<Self> {
+        let ignored_patterns = ALWAYS_IGNORED_PATHS
+            .iter()
+            .copied()
+            .chain(opts.ignored_paths.iter().map(String::as_str));
+        let ignored = build_globset(ignored_patterns, "ignored path")?;
+        let (excludes, includes): (Vec<&str>, Vec<&str>) = opts
+            .config_globs
+            .iter()
+            .map(String::as_str)
+            .partition(|p| p.starts_with('!'));
+        let config_include = build_globset(includes.into_iter(), "config glob")?;
+        let config_exclude = build_globset(
+            excludes.into_iter().map(|p| &p[1..]),
+            "config glob exclusion",
+        )?;
+        let bots = opts
+            .bot_identities
+            .iter()
+            .map(|b| b.trim().to_lowercase())
+            .filter(|b| !b.is_empty())
+            .collect();
+        Ok(PathRules {
+            ignored,
+            config_include,
+            config_exclude,
+            bots,
+        })
+    }
+
+    fn is_ignored(&self, path: &str) -> bool {
+        self.ignored.is_match(path)
+    }
+
+    fn is_config(&self, path: &str) -> bool {
+        self.config_include.is_match(path) && !self.config_exclude.is_match(path)
+    }
+
+    /// Whether a name/email pair belongs to a configured bot identity.
+    fn is_bot(&self, name: &str, email: &str) -> bool {
+        if self.bots.is_empty() {
+            return false;
+        }
+        let name = name.trim().to_lowercase();
+        let email = email.trim().to_lowercase();
+        let local = email.split('@').next().unwrap_or("");
+        // GitHub noreply addresses: `<numeric id>+<login>@users.noreply.github.com`.
+        let login = match local.split_once('+') {
+            Some((id, login)) if id.bytes().all(|b| b.is_ascii_digit()) => login,
+            _ => local,
+        };
+        self.bots
+            .iter()
+            .any(|bot| *bot == name || *bot == email || (!login.is_empty() && *bot == login))
+    }
+}
+
+fn build_globset<'a>(patterns: impl Iterator<Item = &'a str>, what: &str) -> Result<GlobSet> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+            .with_context(|| format!("invalid {what} `{pattern}`: fix the glob syntax"))?;
+        builder.add(glob);
+    }
+    builder
+        .build()
+        .with_context(|| format!("could not compile the {what} globs"))
+}
+
+/// One commit as read from the object database, before window-level aggregation.
+struct Scanned {
+    info: CommitInfo,
+    /// (old, new) entry of each file in `info.files`, same order; used to tell whether a
+    /// config file returned to an earlier state.
+    sides: Vec<(Option<Side>, Option<Side>)>,
+    revert: Option<RevertMark>,
+}
+
+/// A tree entry: mode and object id.
+type Side = (EntryMode, ObjectId);
+
+struct Collector<'a> {
+    repo: &'a gix::Repository,
+    opts: &'a GitOptions,
+    rules: &'a PathRules,
+    path: &'a Path,
+}
+
+impl Collector<'_> {
+    fn run(&self) -> Result<GitActivity> {
+        let repo = self.repo;
+        let window = self.opts.window;
+        let shallow_commits: HashSet<ObjectId> = repo
+            .shallow_commits()
+            .with_context(|| format!("reading the shallow file of `{}`", self.path.display()))?
+            .map(|commits| commits.iter().copied().collect())
+            .unwrap_or_default();
+        let head = repo
+            .head()
+            .with_context(|| format!("reading HEAD of `{}`", self.path.display()))?
+            .try_into_peeled_id()
+            .with_context(|| format!("resolving HEAD of `{}`", self.path.display()))?
+            .map(|id| id.detach());
+        let mut activity = GitActivity {
+            window,
+            head: head.map(|h| h.to_string()),
+            shallow: !shallow_commits.is_empty(),
+            visited: 0,
+            commits: Vec::new(),
+            hotspots: Vec::new(),
+            reverts: Vec::new(),
+            config_changes: Vec::new(),
+            totals: GitTotals::default(),
+        };
+        let Some(head) = head else {
+            return Ok(activity);
+        };
+
+        let walk = repo
+            .rev_walk([head])
+            .sorting(Sorting::ByCommitTimeCutoff {
+                order: CommitTimeOrder::NewestFirst,
+                seconds: window.since.timestamp(),
+            })
+            .all()
+            .with_context(|| format!("starting the history walk of `{}`", self.path.display()))?;
+
+        let mut differ = Differ::new(repo);
+        let mut scanned = Vec::new();
+        for info in walk {
+            let info =
+                info.with_context(|| format!("walking the history of `{}`", self.path.display()))?;
+            activity.visited += 1;
+            let id = info.id;
+            let commit_time = to_utc(info.commit_time());
+            if !window.contains(commit_time) {
+                continue;
+            }
+            match self.scan_commit(&mut differ, id, &shallow_commits)? {
+                Some(commit) => scanned.push(commit),
+                None => activity.totals.bot_commits_skipped += 1,
+            }
+        }
+        scanned.sort_by(|a, b| {
+            b.info
+                .time
+                .cmp(&a.info.time)
+                .then_with(|| a.info.sha.cmp(&b.info.sha))
+        });
+
+        self.aggregate(&mut activity, scanned, &mut differ)?;
+        Ok(activity)
+    }
+
+    /// Read and diff one commit; `None` when it is a bot commit.
+    fn scan_commit(
+        &self,
+        differ: &mut Differ<'_>,
+        id: ObjectId,
+        shallow_commits: &HashSet<ObjectId>,
+    ) -> Result<Option<Scanned>> {
+        let repo = self.repo;
+        let mut buf = Vec::new();
+        let commit = repo
+            .objects
+            .find_commit(&id, &mut buf)
+            .with_context(|| format!("reading commit {id}"))?;
+        let author = commit.author().ok().map(|s| s.trim());
+        let committer = commit.committer().ok().map(|s| s.trim());
+        let (author_name, author_email, author_secs) = author
+            .map(|s| (lossy(s.name), lossy(s.email), s.seconds()))
+            .unwrap_or_default();
+        let (committer_name, committer_email, committer_secs) = committer
+            .map(|s| (lossy(s.name), lossy(s.email), s.seconds()))
+            .unwrap_or_default();
+        if self.rules.is_bot(&author_name, &author_email)
+            || self.rules.is_bot(&committer_name, &committer_email)
+        {
+            return Ok(None);
+        }
+        // A shallow-boundary commit's parents are not in the repository: git treats it as a
+        // root commit, and so do we.
+        let parents: Vec<ObjectId> = if shallow_commits.contains(&id) {
+            Vec::new()
+        } else {
+            commit.parents().collect()
+        };
+        let subject = lossy(commit.message().summary().as_ref());
+        let message = lossy(commit.message);
+        let tree = commit.tree();
+
+        let parent_tree = match parents.first() {
+            Some(parent) => Some(
+                differ
+                    .commit_tree(parent)
+                    .with_context(|| format!("reading parent {parent} of commit {id}"))?,
+            ),
+            None => None,
+        };
+        let changes = differ
+            .tree_changes(parent_tree, tree)
+            .with_context(|| format!("diffing commit {id} against its first parent"))?;
+
+        let mut files = Vec::with_capacity(changes.len());
+        let mut sides = Vec::with_capacity(changes.len());
+        for change in changes {
+            let counts = differ
+                .line_counts(change.old, change.new)
+                .with_context(|| format!("counting lines of `{}` in commit {id}", change.path))?;
+            let ignored = self.rules.is_ignored(&change.path);
+            let is_config = !ignored && self.rules.is_config(&change.path);
+            files.push(FileChange {
+                kind: match (change.old, change.new) {
+                    (None, _) => ChangeKind::Added,
+                    (_, None) => ChangeKind::Deleted,
+                    _ => ChangeKind::Modified,
+                },
+                path: change.path,
+                added: counts.map(|c| c.0),
+                removed: counts.map(|c| c.1),
+                ignored,
+                is_config,
+            });
+            sides.push((change.old, change.new));
+        }
+        let is_merge = parents.len() > 1;
+        let is_bulk = files.len() > self.opts.bulk_commit_files;
+        let revert = parse_revert(&subject, &message);
+        Ok(Some(Scanned {
+            info: CommitInfo {
+                sha: id.to_string(),
+                author_name,
+                author_email,
+                time: to_utc(committer_secs),
+                author_time: to_utc(author_secs),
+                subject,
+                parents: parents.len(),
+                is_merge,
+                is_bulk,
+                files,
+            },
+            sides,
+            revert,
+        }))
+    }
+
+    /// Turn the scanned commits (newest first) into hotspots, reverts, config churn, totals.
+    fn aggregate(
+        &self,
+        activity: &mut GitActivity,
+        scanned: Vec<Scanned>,
+        differ: &mut Differ<'_>,
+    ) -> Result<()> {
+        let in_window: HashMap<&str, usize> = scanned
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.info.sha.as_str(), i))
+            .collect();
+
+        // Reverts first: config churn needs to know which commits are reverts.
+        let mut reverts = Vec::new();
+        for s in &scanned {
+            let Some(mark) = &s.revert else { continue };
+            let resolved = mark
+                .reverted_sha
+                .as_deref()
+                .and_then(|hex| differ.resolve_commit(hex));
+            let reverted_in_window = resolved
+                .map(|id| in_window.contains_key(id.to_string().as_str()))
+                .unwrap_or(false);
+            let mut depth = mark.depth;
+            let mut reverted_subject = mark.reverted_subject.clone();
+            if let Some(id) = resolved {
+                if let Some((subject, message)) = differ.commit_message(&id) {
+                    // The reverted commit's own revert depth, followed through the chain.
+                    let inner = revert_chain_depth(differ, &subject, &message, 1);
+                    depth = depth.max(inner + 1);
+                    reverted_subject = Some(subject);
+                }
+            }
+            reverts.push(RevertInfo {
+                sha: s.info.sha.clone(),
+                time: s.info.time,
+                author_name: s.info.author_name.clone(),
+                subject: s.info.subject.clone(),
+                reverted_sha: resolved
+                    .map(|id| id.to_string())
+                    .or_else(|| mark.reverted_sha.clone()),
+                reverted_subject,
+                reverted_in_window,
+                depth,
+                revert_of_revert: depth >= 2,
+                files: s
+                    .info
+                    .files
+                    .iter()
+                    .filter(|f| !f.ignored)
+                    .map(|f| f.path.clone())
+                    .collect(),
+            });
+        }
+
+        let mut hotspots: BTreeMap<&str, FileChurn> = BTreeMap::new();
+        let mut config: BTreeMap<&str, ConfigAcc> = BTreeMap::new();
+        let mut authors = BTreeSet::new();
+        let mut files_changed = BTreeSet::new();
+        let totals = &mut activity.totals;
+        for s in &scanned {
+            let c = &s.info;
+            totals.commits += 1;
+            authors.insert(c.author_email.to_lowercase());
+            if c.is_merge {
+                totals.merges += 1;
+                continue;
+            }
+            if c.is_bulk {
+                totals.bulk_commits += 1;
+            }
+            for (file, sides) in c.files.iter().zip(&s.sides) {
+                if file.ignored {
+                    continue;
+                }
+                files_changed.insert(file.path.as_str());
+                let (added, removed) = (file.added.unwrap_or(0), file.removed.unwrap_or(0));
+                totals.lines_added += added;
+                totals.lines_removed += removed;
+                if !c.is_bulk {
+                    let churn = hotspots
+                        .entry(file.path.as_str())
+                        .or_insert_with(|| FileChurn {
+                            path: file.path.clone(),
+                            commits: 0,
+                            lines_added: 0,
+                            lines_removed: 0,
+                            authors: Vec::new(),
+                            shas: Vec::new(),
+                            first_changed: c.time,
+                            last_changed: c.time,
+                        });
+                    churn.commits += 1;
+                    churn.lines_added += added;
+                    churn.lines_removed += removed;
+                    churn.authors.push(c.author_name.clone());
+                    churn.shas.push(c.sha.clone());
+                    churn.first_changed = churn.first_changed.min(c.time);
+                    churn.last_changed = churn.last_changed.max(c.time);
+                }
+                if file.is_config {
+                    let acc = config.entry(file.path.as_str()).or_default();
+                    // `scanned` is newest first: the first event seen is the newest change.
+                    acc.events.push(ConfigEvent {
+                        sha: c.sha.clone(),
+                        time: c.time,
+                        author: c.author_name.clone(),
+                        added,
+                        removed,
+                        before: sides.0,
+                        after: sides.1,
+                        is_revert: s.revert.is_some(),
+                    });
+                }
+            }
+        }
+        totals.authors = authors.len();
+        totals.files_changed = files_changed.len();
+        totals.reverts = reverts.len();
+        totals.config_files_changed = config.len();
+
+        let mut hotspots: Vec<FileChurn> = hotspots
+            .into_values()
+            .map(|mut h| {
+                h.authors.sort();
+                h.authors.dedup();
+                h
+            })
+            .collect();
+        hotspots.sort_by(|a, b| {
+            b.commits
+                .cmp(&a.commits)
+                .then_with(|| {
+                    (b.lines_added + b.lines_removed).cmp(&(a.lines_added + a.lines_removed))
+                })
+                .then_with(|| a.path.cmp(&b.path))
+        });
+
+        let mut config_changes: Vec<ConfigChange> = config
+            .into_iter()
+            .map(|(path, acc)| acc.finish(path))
+            .collect();
+        config_changes.sort_by(|a, b| b.commits.cmp(&a.commits).then_with(|| a.path.cmp(&b.path)));
+
+        activity.hotspots = hotspots;
+        activity.config_changes = config_changes;
+        activity.reverts = reverts;
+        activity.commits = scanned.into_iter().map(|s| s.info).collect();
+        Ok(())
+    }
+}
+
+/// One change of a config file, for the churn aggregation.
+struct ConfigEvent {
+    sha: String,
+    time: DateTime<Utc>,
+    author: String,
+    added: u64,
+    removed: u64,
+    before: Option<Side>,
+    after: Option<Side>,
+    is_revert: bool,
+}
+
+/// Changes of one config file, newest first.
+#[derive(Default)]
+struct ConfigAcc {
+    events: Vec<ConfigEvent>,
+}
+
+impl ConfigAcc {
+    fn finish(self, path: &str) -> ConfigChange {
+        let events = self.events;
+        // Newest first: the last element is the oldest change.
+        let newest = events
+            .first()
+            .expect("a config entry has at least one change");
+        let oldest = events
+            .last()
+            .expect("a config entry has at least one change");
+        let returned_to_earlier_state = events.len() >= 2 && oldest.before == newest.after;
+        let reverted_by: Vec<String> = events
+            .iter()
+            .filter(|e| e.is_revert)
+            .map(|e| e.sha.clone())
+            .collect();
+        let mut authors: Vec<String> = events.iter().map(|e| e.author.clone()).collect();
+        authors.sort();
+        authors.dedup();
+        ConfigChange {
+            path: path.to_string(),
+            commits: events.len(),
+            shas: events.iter().map(|e| e.sha.clone()).collect(),
+            lines_added: events.iter().map(|e| e.added).sum(),
+            lines_removed: events.iter().map(|e| e.removed).sum(),
+            authors,
+            first_changed: events.iter().map(|e| e.time).min().unwrap_or(oldest.time),
+            last_changed: events.iter().map(|e| e.time).max().unwrap_or(newest.time),
+            changed_and_reverted: returned_to_earlier_state || !reverted_by.is_empty(),
+            reverted_by,
+            returned_to_earlier_state,
+        }
+    }
+}
+
+/// What a commit message says about being a revert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RevertMark {
+    /// 1 for `Revert "x"`, 2 for `Revert "Revert "x""` or `Reapply "x"`, ...
+    depth: u32,
+    /// The innermost quoted subject, when the subject has git's revert form.
+    reverted_subject: Option<String>,
+    /// The (possibly abbreviated) sha of `This reverts commit <sha>`.
+    reverted_sha: Option<String>,
+}
+
+fn revert_subject_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // git writes `Revert "<subject>"`, and since 2.43 `Reapply "<subject>"` for the revert of
+    // a revert; GitHub's revert button adds ` (#<pr>)` when it squash-merges.
+    RE.get_or_init(|| {
+        Regex::new(r#"^(Revert|Reapply) "(.*)"(?: \(#[0-9]+\))?$"#).expect("valid regex")
+    })
+}
+
+fn reverts_commit_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"This reverts commit ([0-9a-fA-F]{7,64})").expect("valid regex"))
+}
+
+/// Recognize a revert from its subject and full message.
+fn parse_revert(subject: &str, message: &str) -> Option<RevertMark> {
+    let mut depth = 0;
+    let mut inner = subject.trim();
+    while let Some(caps) = revert_subject_regex().captures(inner) {
+        depth += if &caps[1] == "Reapply" { 2 } else { 1 };
+        inner = caps.get(2).map_or("", |m| m.as_str());
+    }
+    let reverted_sha = reverts_commit_regex()
+        .captures(message)
+        .map(|c| c[1].to_ascii_lowercase());
+    if depth == 0 && reverted_sha.is_none() {
+        return None;
+    }
+    Some(RevertMark {
+        depth: depth.max(1),
+        reverted_subject: (depth > 0).then(|| inner.to_string()),
+        reverted_sha,
+    })
+}
+
+/// Revert depth of a commit message, following `This reverts commit` links (bounded, since a
+/// chain of reverts is short and a crafted loop must not hang the run).
+fn revert_chain_depth(differ: &mut Differ<'_>, subject: &str, message: &str, hops: u32) -> u32 {
+    let Some(mark) = parse_revert(subject, message) else {
+        return 0;
+    };
+    if hops >= 16 {
+        return mark.depth;
+    }
+    let linked = mark
+        .reverted_sha
+        .as_deref()
+        .and_then(|hex| differ.resolve_commit(hex))
+        .and_then(|id| differ.commit_message(&id))
+        .map(|(s, m)| revert_chain_depth(differ, &s, &m, hops + 1) + 1)
+        .unwrap_or(0);
+    mark.depth.max(linked)
+}
+
+/// One changed non-tree entry, with `--no-renames` semantics.
+struct TreeChange {
+    path: String,
+    old: Option<Side>,
+    new: Option<Side>,
+}
+
+/// Tree and blob diffing with reused buffers.
+struct Differ<'r> {
+    repo: &'r gix::Repository,
+    state: gix::diff::tree::State,
+    lhs: Vec<u8>,
+    rhs: Vec<u8>,
+    old_blob: Vec<u8>,
+    new_blob: Vec<u8>,
+    commit: Vec<u8>,
+}
+
+/// git treats files above `core.bigFileThreshold` (512 MiB by default) as binary.
+const BIG_FILE_THRESHOLD: usize = 512 * 1024 * 1024;
+/// git's `buffer_is_binary` looks for a NUL in this many leading bytes.
+const BINARY_SNIFF_BYTES: usize = 8000;
+
+impl<'r> Differ<'r> {
+    fn new(repo: &'r gix::Repository) -> Self {
+        Differ {
+            repo,
+            state: Default::default(),
+            lhs: Vec::new(),
+            rhs: Vec::new(),
+            old_blob: Vec::new(),
+            new_blob: Vec::new(),
+            commit: Vec::new(),
+        }
+    }
+
+    fn commit_tree(&mut self, id: &ObjectId) -> Result<ObjectId> {
+        let mut iter = self.repo.objects.find_commit_iter(id, &mut self.commit)?;
+        Ok(iter.tree_id()?)
+    }
+
+    /// The full id of an existing commit named by a full or abbreviated hex sha.
+    fn resolve_commit(&mut self, hex: &str) -> Option<ObjectId> {
+        let id = if hex.len() == self.repo.object_hash().len_in_hex() {
+            ObjectId::from_hex(hex.as_bytes()).ok()?
+        } else {
+            let prefix = gix::hash::Prefix::from_hex(hex).ok()?;
+            self.repo.objects.lookup_prefix(prefix, None).ok()??.ok()?
+        };
+        self.repo
+            .objects
+            .find_commit_iter(&id, &mut self.commit)
+            .ok()
+            .map(|_| id)
+    }
+
+    /// Subject and full message of an existing commit.
+    fn commit_message(&mut self, id: &ObjectId) -> Option<(String, String)> {
+        let commit = self.repo.objects.find_commit(id, &mut self.commit).ok()?;
+        Some((
+            lossy(commit.message().summary().as_ref()),
+            lossy(commit.message),
+        ))
+    }
+
+    /// Changed non-tree entries between two trees (`None`: the empty tree), sorted by path.
+    fn tree_changes(&mut self, old: Option<ObjectId>, new: ObjectId) -> Result<Vec<TreeChange>> {
+        let hash_kind = self.repo.object_hash();
+        let lhs = match old {
+            Some(id) => self.repo.objects.find_tree_iter(&id, &mut self.lhs)?,
+            None => gix::objs::TreeRefIter::from_bytes(&[], hash_kind),
+        };
+        let rhs = self.repo.objects.find_tree_iter(&new, &mut self.rhs)?;
+        let mut recorder = gix::diff::tree::Recorder::default();
+        gix::diff::tree(lhs, rhs, &mut self.state, &self.repo.objects, &mut recorder)?;
+        use gix::diff::tree::recorder::Change;
+        let mut changes: Vec<TreeChange> = recorder
+            .records
+            .into_iter()
+            .filter_map(|change| match change {
+                Change::Addition {
+                    entry_mode,
+                    oid,
+                    path,
+                    ..
+                } => (!entry_mode.is_tree()).then(|| TreeChange {
+                    path: lossy(path.as_ref()),
+                    old: None,
+                    new: Some((entry_mode, oid)),
+                }),
+                Change::Deletion {
+                    entry_mode,
+                    oid,
+                    path,
+                    ..
+                } => (!entry_mode.is_tree()).then(|| TreeChange {
+                    path: lossy(path.as_ref()),
+                    old: Some((entry_mode, oid)),
+                    new: None,
+                }),
+                Change::Modification {
+                    previous_entry_mode,
+                    previous_oid,
+                    entry_mode,
+                    oid,
+                    path,
+                } => match (previous_entry_mode.is_tree(), entry_mode.is_tree()) {
+                    (true, true) => None,
+                    // The tree diff reports a tree<->non-tree swap as deletion plus addition;
+                    // keep only the non-tree side should it ever come as a modification.
+                    (true, false) => Some(TreeChange {
+                        path: lossy(path.as_ref()),
+                        old: None,
+                        new: Some((entry_mode, oid)),
+                    }),
+                    (false, true) => Some(TreeChange {
+                        path: lossy(path.as_ref()),
+                        old: Some((previous_entry_mode, previous_oid)),
+                        new: None,
+                    }),
+                    (false, false) => Some(TreeChange {
+                        path: lossy(path.as_ref()),
+                        old: Some((previous_entry_mode, previous_oid)),
+                        new: Some((entry_mode, oid)),
+                    }),
+                },
+            })
+            .collect();
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(changes)
+    }
+
+    /// Added/removed lines as `git diff --numstat` counts them, or `None` for binary.
+    fn line_counts(&mut self, old: Option<Side>, new: Option<Side>) -> Result<Option<(u64, u64)>> {
+        let repo = self.repo;
+        let old_data: &[u8] = match old {
+            Some(side) => side_content(repo, side, &mut self.old_blob)?,
+            None => &[],
+        };
+        let new_data: &[u8] = match new {
+            Some(side) => side_content(repo, side, &mut self.new_blob)?,
+            None => &[],
+        };
+        if is_binary(old_data) || is_binary(new_data) {
+            return Ok(None);
+        }
+        if old.map(|s| s.1) == new.map(|s| s.1) {
+            // Mode-only change: git prints `0 0`.
+            return Ok(Some((0, 0)));
+        }
+        if old_data.is_empty() || new_data.is_empty() {
+            return Ok(Some((count_lines(new_data), count_lines(old_data))));
+        }
+        // Lines keep their terminators, so `a\r\n` -> `a\n` and `a` -> `a\n` are changes, as
+        // they are for git.
+        let input = InternedInput::new(old_data, new_data);
+        let diff = Diff::compute(Algorithm::Myers, &input);
+        Ok(Some((
+            u64::from(diff.count_additions()),
+            u64::from(diff.count_removals()),
+        )))
+    }
+}
+
+/// The bytes git diffs for a tree entry: the blob, or for a submodule the line git
+/// synthesizes (`Subproject commit <sha>`).
+fn side_content<'b>(repo: &gix::Repository, side: Side, buf: &'b mut Vec<u8>) -> Result<&'b [u8]> {
+    let (mode, oid) = side;
+    if mode.is_commit() {
+        buf.clear();
+        buf.extend_from_slice(format!("Subproject commit {oid}\n").as_bytes());
+        return Ok(buf.as_slice());
+    }
+    Ok(repo.objects.find_blob(&oid, buf)?.data)
+}
+
+fn is_binary(data: &[u8]) -> bool {
+    data.len() > BIG_FILE_THRESHOLD || data[..data.len().min(BINARY_SNIFF_BYTES)].contains(&0)
+}
+
+/// Lines as git counts them: a final line without a newline still counts.
+fn count_lines(data: &[u8]) -> u64 {
+    let newlines = data.iter().filter(|&&b| b == b'\n').count() as u64;
+    newlines + u64::from(data.last().is_some_and(|&b| b != b'\n'))
+}
+
+fn lossy(bytes: &BStr) -> String {
+    bytes.to_str_lossy().into_owned()
+}
+
+fn to_utc(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(seconds, 0)
+        .single()
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revert_subjects_and_bodies() {
+        let plain = parse_revert(
+            "Revert \"add x\"",
+            "Revert \"add x\"\n\nThis reverts commit abcdef1234567.\n",
+        )
+        .unwrap();
+        assert_eq!(plain.depth, 1);
+        assert_eq!(plain.reverted_subject.as_deref(), Some("add x"));
+        assert_eq!(plain.reverted_sha.as_deref(), Some("abcdef1234567"));
+
+        let twice = parse_revert("Revert \"Revert \"add x\"\"", "").unwrap();
+        assert_eq!(twice.depth, 2);
+        assert_eq!(twice.reverted_subject.as_deref(), Some("add x"));
+
+        let reapply = parse_revert("Reapply \"add x\" (#12)", "").unwrap();
+        assert_eq!(reapply.depth, 2);
+
+        let body_only = parse_revert(
+            "undo the flag",
+            "undo\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.",
+        )
+        .unwrap();
+        assert_eq!(body_only.depth, 1);
+        assert_eq!(body_only.reverted_subject, None);
+
+        assert_eq!(
+            parse_revert("Reverting to old behaviour", "no marker"),
+            None
+        );
+        assert_eq!(
+            parse_revert("Revert the flag", "This reverts nothing"),
+            None
+        );
+    }
+
+    #[test]
+    fn path_rules() {
+        let mut opts = GitOptions::new(GitWindow::new(to_utc(0), to_utc(1)));
+        opts.ignored_paths = vec!["vendor/**".into()];
+        opts.bot_identities = vec!["codex-improvement[bot]".into()];
+        let rules = PathRules::new(&opts).unwrap();
+        assert!(
+            rules.is_ignored(".codex/improvement-log.md"),
+            "always ignored"
+        );
+        assert!(rules.is_ignored(".codex/improvement-state.json.bak"));
+        assert!(rules.is_ignored("vendor/a/b.rs"));
+        assert!(!rules.is_ignored("src/vendor.rs"));
+        assert!(rules.is_config("Cargo.toml"));
+        assert!(rules.is_config("crates/x/Cargo.toml"));
+        assert!(rules.is_config(".github/workflows/ci.yml"));
+        assert!(rules.is_config(".codex/improvement.toml"));
+        assert!(
+            !rules.is_config(".codex/toolcalls.ndjson"),
+            "captured data is not config"
+        );
+        assert!(rules.is_config("requirements-dev.txt"));
+        assert!(!rules.is_config("src/Cargo.toml.rs"));
+        assert!(!rules.is_config("src/main.rs"));
+        assert!(rules.is_bot("codex-improvement[bot]", "x@y"));
+        assert!(rules.is_bot(
+            "someone",
+            "41898282+codex-improvement[bot]@users.noreply.github.com"
+        ));
+        assert!(!rules.is_bot("alice", "alice@example.com"));
+    }
+
+    #[test]
+    fn line_counting_matches_git() {
+        assert_eq!(count_lines(b""), 0);
+        assert_eq!(count_lines(b"a"), 1);
+        assert_eq!(count_lines(b"a\n"), 1);
+        assert_eq!(count_lines(b"a\r\nb"), 2);
+        assert!(is_binary(b"ab\0c"));
+        assert!(!is_binary(b"abc"));
+        let mut late_nul = vec![b'a'; BINARY_SNIFF_BYTES];
+        late_nul.push(0);
+        assert!(
+            !is_binary(&late_nul),
+            "git only sniffs the first 8000 bytes"
+        );
+    }
+}
