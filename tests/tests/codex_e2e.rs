@@ -180,6 +180,22 @@ fn normalized_outputs(saw: &[(String, String)], repo: &Path) -> Vec<(String, Str
         .collect()
 }
 
+/// Waits (at most 5 s) until the log has not grown for 300 ms: `PostToolUse` hooks are
+/// async and may still be appending when `codex exec` returns.
+fn settle(log: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut last = (0, std::time::Instant::now());
+    while std::time::Instant::now() < deadline {
+        let len = std::fs::metadata(log).map_or(0, |m| m.len());
+        if len != last.0 {
+            last = (len, std::time::Instant::now());
+        } else if last.1.elapsed() >= std::time::Duration::from_millis(300) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+}
+
 fn log_of(run: &Run) -> PathBuf {
     run.repo.path().join(".codex/toolcalls.ndjson")
 }
@@ -193,6 +209,7 @@ fn codex_session_is_captured_with_definite_outcomes_and_no_secret() {
         String::from_utf8_lossy(&with.output.stderr)
     );
     let log = log_of(&with);
+    settle(&log);
     let calls = folded(&log);
     let want: Vec<(String, String, Value, Value)> = vec![
         ("call_0".into(), "ok".into(), json!(0), Value::Null),
