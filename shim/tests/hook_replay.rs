@@ -15,7 +15,13 @@ fn copy(from: &std::path::Path, to: &std::path::Path) {
 }
 
 /// `(call_id, tool, status, exit_code, error_type)`.
-type Expected = (&'static str, &'static str, Status, Option<i32>, Option<&'static str>);
+type Expected = (
+    &'static str,
+    &'static str,
+    Status,
+    Option<i32>,
+    Option<&'static str>,
+);
 
 #[test]
 fn outcomes_session_every_call_settles_at_stop() {
