@@ -236,6 +236,7 @@ pub fn handle(payload: &[u8], opts: &HookOptions, deadline: Instant) -> Result<(
                 str_of(&v, "session_id"),
                 stop_reading,
                 lock_timeout.min(RESERVE),
+                event == "SessionEnd",
             )?;
         }
     }

@@ -174,7 +174,7 @@ pub fn import_files(files: &[PathBuf], log: &Path) -> Result<Summary, String> {
             );
         }
         let mut locked = offsets::Locked::acquire(log, Instant::now() + Duration::from_secs(30))?;
-        let read = rollout::read(file, rollout::State::default(), None, None)
+        let read = rollout::read(file, rollout::State::default(), None, None, true)
             .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         summary.files += 1;
         summary.lines += read.stats.lines;

@@ -72,6 +72,10 @@ pub struct State {
     /// Calls whose outcome is not settled yet, by call ID.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub calls: BTreeMap<String, Pending>,
+    /// The session's `session_start` record, held back until the first `turn_context`
+    /// names the model (0.169.0's `session_meta` does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_start: Option<Record>,
     /// When this entry was last written (seconds since the epoch), for pruning.
     #[serde(default)]
     pub updated: u64,
@@ -227,6 +231,14 @@ impl Parser {
         self.state
     }
 
+    /// At the end of a rollout that will not grow (an import, a session that ended): emits
+    /// what was held back for a line that never came.
+    pub fn flush(&mut self, out: &mut Vec<Record>) {
+        if let Some(start) = self.state.pending_start.take() {
+            out.push(start);
+        }
+    }
+
     /// Parses one line (without its newline), appending the records it yields to `out`.
     pub fn line(&mut self, line: &[u8], out: &mut Vec<Record>) {
         self.stats.lines += 1;
@@ -241,7 +253,7 @@ impl Parser {
         let kind = parsed.kind.as_ref().and_then(Value::as_str);
         match (kind, parsed.payload) {
             (Some("session_meta"), Some(p)) => self.session_meta(&p, &ts, out),
-            (Some("turn_context"), Some(p)) => self.turn_context(&p),
+            (Some("turn_context"), Some(p)) => self.turn_context(&p, out),
             (Some("response_item"), Some(p)) => self.response_item(&p, &ts, out),
             (Some("event_msg"), Some(p)) => self.event_msg(&p, &ts, out),
             (Some("compacted"), _) => {
@@ -329,12 +341,20 @@ impl Parser {
             .and_then(|g| str_of(g, "commit_hash"))
             .map(str::to_string);
         r.reason = s(&p.source).map(str::to_string);
-        out.push(r);
+        if r.model.is_some() {
+            out.push(r);
+        } else {
+            self.state.pending_start = Some(r);
+        }
     }
 
-    fn turn_context(&mut self, p: &Payload) {
+    fn turn_context(&mut self, p: &Payload, out: &mut Vec<Record>) {
         if let Some(model) = s(&p.model) {
             self.state.model = Some(model.to_string());
+        }
+        if let Some(mut start) = self.state.pending_start.take() {
+            start.model = self.state.model.clone();
+            out.push(start);
         }
         if let Some(cwd) = s(&p.cwd) {
             self.state.cwd = Some(cwd.to_string());
@@ -1037,12 +1057,14 @@ pub struct Read {
 /// returning their records and the advanced state. A last line without its newline is left
 /// for the next read (Codex may be writing it). A file shorter than the saved offset is a
 /// different file: it is read from the start. With a `deadline`, reading stops at a line
-/// boundary once it passes.
+/// boundary once it passes. `ended` says the rollout will not grow (import, `SessionEnd`):
+/// records held back for a later line are then written.
 pub fn read(
     path: &Path,
     state: State,
     fallback_session: Option<&str>,
     deadline: Option<Instant>,
+    ended: bool,
 ) -> io::Result<Read> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
@@ -1076,6 +1098,9 @@ pub fn read(
         }
         parser.line(&buf[..n - 1], &mut records);
         offset += n as u64;
+    }
+    if ended && !stopped_early {
+        parser.flush(&mut records);
     }
     let stats = parser.stats;
     let mut state = parser.into_state();

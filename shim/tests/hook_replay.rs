@@ -105,6 +105,22 @@ fn outcomes_session_every_call_settles_at_stop() {
     );
     let rollout_events = events(&log, "rollout");
     assert_eq!(rollout_events, ["session_start", "turn_complete"]);
+    // The session's facts from the rollout: cwd and commit from session_meta, the model from
+    // the first turn_context.
+    let start = records(&log)
+        .into_iter()
+        .find(|r| {
+            r.source == Some(codex_contract::Source::Rollout)
+                && r.event.as_deref() == Some("session_start")
+        })
+        .unwrap();
+    assert_eq!(start.model.as_deref(), Some("scripted-model"));
+    assert_eq!(start.cwd.as_deref(), Some("/tmp/codex-repo-pSg5SR"));
+    assert_eq!(
+        start.git_head.as_deref(),
+        Some("b22a542fecce8e402df5338806156da74a602660")
+    );
+    assert_eq!(start.reason.as_deref(), Some("exec"));
     // The prompt is never stored: only its length.
     let prompt = records(&log)
         .into_iter()

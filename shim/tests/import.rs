@@ -208,6 +208,13 @@ fn legacy_rollouts() {
             "turn_aborted"
         ]
     );
+    let models: Vec<Option<String>> = records(&log)
+        .into_iter()
+        .filter(|r| r.event.as_deref() == Some("session_start"))
+        .map(|r| r.model)
+        .collect();
+    // The oldest format has no turn_context: its start is written at the end of the file.
+    assert_eq!(models, [None, Some("gpt-5-codex".to_string())]);
     // Still idempotent.
     let (err, _) = import(&[legacy.to_str().unwrap()], &log);
     assert!(err.contains(" 0 records added"), "{err}");

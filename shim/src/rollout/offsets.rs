@@ -163,13 +163,15 @@ pub struct Reconciled {
 /// Reads the new lines of the rollout at `transcript` and appends their records to `log`,
 /// under the store's lock, then saves the advanced offset. The first read of a transcript
 /// the store does not know filters out records the log already holds (an earlier `import`,
-/// a lost store). Reading stops at a line boundary at `deadline`.
+/// a lost store). Reading stops at a line boundary at `deadline`. `ended`: the session is
+/// over (`SessionEnd`), see [`super::read`].
 pub fn reconcile(
     log: &Path,
     transcript: &Path,
     fallback_session: Option<&str>,
     deadline: Instant,
     lock_timeout: Duration,
+    ended: bool,
 ) -> Result<Reconciled, String> {
     let mut locked = Locked::acquire(log, deadline)?;
     let key = transcript.to_string_lossy().into_owned();
@@ -180,6 +182,7 @@ pub fn reconcile(
         known.unwrap_or_default(),
         fallback_session,
         Some(deadline),
+        ended,
     )
     .map_err(|e| format!("cannot read the rollout {}: {e}", transcript.display()))?;
     let mut out = Reconciled {
