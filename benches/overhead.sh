@@ -2,6 +2,7 @@
 # Process-level overhead of codex-shim, measured with hyperfine against the baselines:
 #   exec: `codex-shim exec -- true`  vs  bare `true`  vs  a typical Python wrapper
 #   hook: `codex-shim hook < payload` vs  bare `/bin/true < payload`  vs  a typical Python hook
+#         (timed interleaved by benches/spawn_timer.py, see there)
 # Usage: benches/overhead.sh [--runs N]   (needs hyperfine and python3; builds the release shim)
 # Prints hyperfine's tables and the ratios; writes JSON results to target/overhead/.
 set -euo pipefail
@@ -11,6 +12,16 @@ runs=300
 command -v hyperfine >/dev/null || { echo "overhead.sh: hyperfine is missing (apt-get install hyperfine)" >&2; exit 2; }
 cargo build --release -p codex-shim --quiet
 shim=$PWD/target/release/codex-shim
+# The static-PIE build docs/capture.md recommends for the hook on Linux/glibc (no dynamic
+# loader work at every start; ASLR kept). RUSTFLAGS with --target reach only the target's
+# crates, not proc-macros or build scripts, which cannot be static.
+host=$(rustc -vV | sed -n 's/^host: //p')
+static_shim=""
+case "$host" in
+  *-linux-gnu)
+    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release -p codex-shim --target "$host" --quiet \
+      && static_shim=$PWD/target/$host/release/codex-shim ;;
+esac
 out=$PWD/target/overhead
 mkdir -p "$out"
 work=$(mktemp -d)
@@ -33,22 +44,16 @@ JSON
 hook_ok=0
 if "$shim" hook < "$payload" >/dev/null 2>&1 && [ -s "$CODEX_TOOLCALLS_LOG" ]; then hook_ok=1; fi
 if [ "$hook_ok" = 1 ]; then
-  echo "== hook overhead (${runs} runs each) =="
-  if hyperfine --help | grep -q -- '--input'; then
-    hyperfine -N --runs "$runs" --warmup 20 --input "$payload" --export-json "$out/hook.json" \
-      -n bare "$true_bin" \
-      -n codex-shim "$shim hook" \
-      -n python "python3 benches/baselines/hook.py"
-  else
-    # hyperfine < 1.16 cannot feed stdin from a file: time the same spawn-to-exit wall time
-    # with posix_spawn instead (same JSON shape).
-    echo "($(hyperfine --version) has no --input; timing with benches/spawn_timer.py)"
-    python3 benches/spawn_timer.py --runs "$runs" --warmup 20 --input "$payload" \
-      --export-json "$out/hook.json" \
-      bare "$true_bin" \
-      codex-shim "$shim hook" \
-      python "python3 benches/baselines/hook.py"
-  fi
+  echo "== hook overhead (${runs} runs each, interleaved) =="
+  # Interleaved (round-robin) rather than hyperfine's one-command-at-a-time batches: the
+  # targets are ratios, and on a shared machine a load change between batches skews them.
+  # (hyperfine < 1.16 cannot feed the payload on stdin at all.)
+  python3 benches/spawn_timer.py --runs "$runs" --warmup 20 --input "$payload" \
+    --export-json "$out/hook.json" \
+    bare "$true_bin" \
+    codex-shim "$shim hook" \
+    ${static_shim:+codex-shim-static "$static_shim hook"} \
+    python "python3 benches/baselines/hook.py"
 else
   echo "== hook overhead skipped: \`$shim hook < payload\` recorded nothing ==" >&2
 fi
@@ -68,4 +73,8 @@ for name in ["exec"] + (["hook"] if hook_ok else []):
     if name == "hook":
         met = lambda ok: "met" if ok else "MISSED"
         print(f"hook targets: median < 2x bare: {met(s / b < 2)}; python >= 20x slower: {met(p / s >= 20)}")
+        if "codex-shim-static" in m:
+            st = m["codex-shim-static"]
+            print(f"hook (static-pie build): {st:.3f} ms ({st / b:.2f}x bare); python is {p / st:.1f}x slower")
+            print(f"hook targets (static-pie build): median < 2x bare: {met(st / b < 2)}; python >= 20x slower: {met(p / st >= 20)}")
 PY
