@@ -445,10 +445,11 @@ fn dump_dom(page: &Path, dark: bool) -> String {
     run_chromium(page, &["--dump-dom".into(), scheme(dark)])
 }
 
-/// A copy of the report next to it with `script` appended. The copy drops the report's
+const PROBE: &str = include_str!("report_probe.js");
+
+/// A copy of a report at `path` with `script` appended. The copy drops the report's
 /// Content-Security-Policy, which (rightly) blocks any script but the report's own.
-fn with_script(s: &Scenario, name: &str, script: &str) -> PathBuf {
-    let html = &s.html;
+fn with_script(html: &str, path: &Path, script: &str) -> PathBuf {
     let csp_start = html
         .find("<meta http-equiv=\"Content-Security-Policy\"")
         .expect("the report has a CSP");
@@ -460,9 +461,8 @@ fn with_script(s: &Scenario, name: &str, script: &str) -> PathBuf {
         &html[csp_end..body_end],
         &html[body_end..]
     );
-    let p = s.report.with_file_name(name);
-    std::fs::write(&p, page).unwrap();
-    p
+    std::fs::write(path, page).unwrap();
+    path.to_path_buf()
 }
 
 /// The text of `<pre id="{id}">` in a dumped DOM (JSON: no markup characters in it but
@@ -777,13 +777,20 @@ fn every_chart_renders_with_its_title_text_alternative_and_table() {
     assert!(s.html.contains("default-src 'none'"));
 }
 
-#[test]
-fn charts_are_sized_readable_and_unclipped_in_light_and_dark() {
-    let s = scenario();
-    let probe = include_str!("report_probe.js");
-    let page = with_script(s, "probe.html", probe);
+/// Probes a page in both colour schemes at 1280px: rendered sizes, contrast, overlaps.
+/// Returns the number of marks per chart ID.
+fn check_rendering(page: &Path) -> std::collections::BTreeMap<String, u64> {
+    let mut marks = std::collections::BTreeMap::new();
     for dark in [false, true] {
-        let v = pre(&dump_dom(&page, dark), "probe");
+        let dom = run_chromium(
+            page,
+            &[
+                "--dump-dom".into(),
+                "--window-size=1280,2000".into(),
+                scheme(dark),
+            ],
+        );
+        let v = pre(&dom, "probe");
         let scheme = if dark { "dark" } else { "light" };
         assert_eq!(v["dark"], dark, "{scheme}: prefers-color-scheme");
         let bg_lum = v["bg_luminance"].as_f64().unwrap();
@@ -801,7 +808,7 @@ fn charts_are_sized_readable_and_unclipped_in_light_and_dark() {
         for c in charts {
             let id = c["id"].as_str().unwrap();
             let (w, h) = (c["width"].as_f64().unwrap(), c["height"].as_f64().unwrap());
-            assert!(w >= 400.0 && h >= 80.0, "{scheme} {id}: rendered {w}x{h}");
+            assert!(w >= 600.0 && h >= 80.0, "{scheme} {id}: rendered {w}x{h}");
             assert!(
                 c["marks"].as_u64().unwrap() > 0 && c["visible_marks"] == c["marks"],
                 "{scheme} {id}: {c}"
@@ -819,10 +826,122 @@ fn charts_are_sized_readable_and_unclipped_in_light_and_dark() {
             // No label overlaps another, and none leaves the chart.
             assert_eq!(c["overlaps"], serde_json::json!([]), "{scheme} {id}");
             assert_eq!(c["outside"], serde_json::json!([]), "{scheme} {id}");
+            marks.insert(id.to_string(), c["marks"].as_u64().unwrap());
         }
-        // The tables fit beside the charts at 1280px or scroll inside their frame.
+        // Wide tables scroll inside their frame; the page itself never scrolls sideways.
         assert_eq!(v["page_overflow"], false, "{scheme}: page scrolls sideways");
     }
+    marks
+}
+
+#[test]
+fn charts_are_sized_readable_and_unclipped_in_light_and_dark() {
+    let s = scenario();
+    let page = with_script(&s.html, &s.report.with_file_name("probe.html"), PROBE);
+    let marks = check_rendering(&page);
+    for (id, want) in expected() {
+        assert_eq!(marks[id], want.len() as u64, "{id}");
+    }
+}
+
+#[test]
+fn a_long_history_with_long_labels_stays_readable() {
+    use codex_analyzer::report::*;
+    let long = |i: usize| {
+        format!("Bash: /home/runner/work/some-repository/some-repository/target/debug/deps/integration_suite-{i:04} --exact very::long::test::path::{i}")
+    };
+    let d = ReportData {
+        repo_name: "a-repository-with-a-long-name".into(),
+        run_id: "2026-04-30-PM".into(),
+        now: "2026-05-01T01:10:00.000Z".into(),
+        window: "24h".into(),
+        window_start: "2026-04-30T01:10:00.000Z".into(),
+        window_end: "2026-05-01T01:10:00.000Z".into(),
+        run_window: "12h".into(),
+        runs: (0..60)
+            .map(|i| RunRow {
+                run_id: format!(
+                    "2026-04-{:02}-{}",
+                    i / 2 + 1,
+                    if i % 2 == 0 { "AM" } else { "PM" }
+                ),
+                definite: 100,
+                failed: (i * 37 % 100) as u64,
+                failure_rate: (i % 7 != 3 || i == 59).then(|| (i * 37 % 100) as f64 / 100.0),
+                current: i == 59,
+                ..RunRow::default()
+            })
+            .collect(),
+        error_types: (0..15)
+            .map(|i| ErrorTypeRow {
+                name: format!("an_unusually_long_error_type_name_{i}"),
+                count: 1000 - i as u64 * 60,
+                calls: 900,
+                ..ErrorTypeRow::default()
+            })
+            .collect(),
+        sessions: (0..25)
+            .map(|i| SessionRow {
+                session: format!("0199a1f2-7c3e-4b6a-9d10-{i:012}"),
+                friction: 40 - i as u32,
+                delight: (i as u32 * 7) % 13,
+                ..SessionRow::default()
+            })
+            .collect(),
+        signatures: (0..15)
+            .map(|i| SignatureRow {
+                kind: "command".into(),
+                id: format!("cl1-{i:016x}"),
+                label: long(i),
+                error_type: "test_failure".into(),
+                template: long(i),
+                count: 5000 - i as u64 * 300,
+                ..SignatureRow::default()
+            })
+            .collect(),
+        hotspots: (0..15)
+            .map(|i| HotspotRow {
+                path: format!(
+                    "crates/some-deeply-nested-crate/src/module_{i}/submodule/file_{i}.rs"
+                ),
+                commits: 30 - i as u64,
+                ..HotspotRow::default()
+            })
+            .collect(),
+        git_available: true,
+        finding_runs: (0..14)
+            .map(|i| FindingRunRow {
+                run_id: format!("2026-04-{:02}-AM", i + 10),
+                new: i % 4,
+                persisting: 20 + i,
+                recurring: i % 3,
+                resolved: i % 5,
+                current: i == 13,
+            })
+            .collect(),
+        ..ReportData::default()
+    };
+    let dir = target_dir().join("report-e2e-long");
+    std::fs::create_dir_all(&dir).unwrap();
+    let html = render(&d).html;
+    let page = with_script(&html, &dir.join("probe.html"), PROBE);
+    let marks = check_rendering(&page);
+    let want: Vec<(&str, u64)> = vec![
+        ("error-types", 15),
+        ("failure-rate", 52),
+        ("finding-runs", 14),
+        ("friction-delight", 25),
+        ("hotspots", 15),
+        ("signatures", 15),
+    ];
+    assert_eq!(
+        marks
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect::<Vec<_>>(),
+        want,
+        "one mark per value (runs without a rate are gaps)"
+    );
 }
 
 #[test]
@@ -920,7 +1039,7 @@ fn clicking_a_header_sorts_the_table() {
       var pre = document.createElement("pre"); pre.id = "out"; pre.textContent = JSON.stringify(out);
       document.body.appendChild(pre);
     "#;
-    let page = with_script(s, "sort-click.html", clicks);
+    let page = with_script(&s.html, &s.report.with_file_name("sort-click.html"), clicks);
     let v = pre(&dump_dom(&page, false), "out");
     let j = |x: &[&str]| serde_json::json!(x);
     assert_eq!(

@@ -302,11 +302,9 @@ pub fn render(d: &ReportData) -> Page {
 fn header(out: &mut String, d: &ReportData) {
     let _ = write!(
         out,
-        "<header>\n<h1>Codex improvement report <span class=\"repo\">{}</span></h1>\n<p class=\"meta\">Run <strong>{}</strong> · window {} from {} · ",
+        "<header>\n<h1>Codex improvement report <span class=\"repo\">{}</span></h1>\n<p class=\"meta\">Run <strong>{}</strong> · ",
         esc(&d.repo_name),
         esc(&d.run_id),
-        esc(&d.window),
-        esc(&d.window_start),
     );
     if d.now_is_clock {
         let _ = write!(
@@ -317,6 +315,12 @@ fn header(out: &mut String, d: &ReportData) {
     } else {
         let _ = write!(out, "reference time {}", esc(&d.now));
     }
+    let _ = write!(
+        out,
+        " · the figures cover the window {} from {} to the reference time",
+        esc(&d.window),
+        esc(&d.window_start),
+    );
     out.push_str("</p>\n<dl class=\"kpis\">");
     let t = &d.totals;
     let count = |n: u64| n.to_string();
@@ -729,7 +733,7 @@ fn signatures(d: &ReportData) -> Figure<'static> {
             },
             &items,
             250.0,
-            svg::Clip::End,
+            svg::Clip::Middle,
             "bar",
         )
     });
