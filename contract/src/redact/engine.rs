@@ -21,8 +21,8 @@ use std::sync::OnceLock;
 use aho_corasick::{packed, AhoCorasick, Input, MatchKind};
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
-use super::checks::Caps;
-use super::families::{Matcher, Pattern, Scope, FAMILIES};
+use super::checks::{self, Caps};
+use super::families::{Matcher, Near, Pattern, Scope, FAMILIES};
 use super::pem;
 
 /// A byte range to replace with `[REDACTED:<family id>]`.
@@ -56,8 +56,6 @@ const CHUNK: usize = 4096;
 /// Keywords shorter than this go to the exact short-keyword scan.
 const LONG_KEYWORD: usize = 4;
 
-type Precheck = fn(&[u8], usize) -> bool;
-
 /// Upper bound on the number of patterns over all families (per-call state is on the stack).
 const MAX_PATTERNS: usize = 64;
 
@@ -66,7 +64,7 @@ struct Target {
     pattern: u16,
     /// Compare the original bytes with this (case-sensitive keyword).
     exact: Option<&'static [u8]>,
-    precheck: Option<Precheck>,
+    near: Near,
 }
 
 struct Entry {
@@ -156,21 +154,121 @@ fn fold(b: u8) -> u8 {
     }
 }
 
-/// `://` only matters when the authority has `user:password@`: check that by hand before
-/// running the regex, because URLs are common in clean logs.
-fn url_has_userinfo(hay: &[u8], pos: usize) -> bool {
-    let rest = &hay[pos + 3..hay.len().min(pos + 3 + 512)];
-    let mut colon = false;
-    for &b in rest {
-        match b {
-            b':' => colon = true,
-            b'@' => return colon,
-            b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' => return false,
-            b if b.is_ascii_whitespace() => return false,
-            _ => {}
+/// Authorization schemes: after one of these the header value is not itself the secret.
+const HEADER_SCHEMES: [&[u8]; 6] = [
+    b"bearer",
+    b"basic",
+    b"token",
+    b"bot",
+    b"digest",
+    b"negotiate",
+];
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// Whether the shape `near` holds around the keyword at `pos..pos + len` (see [`Near`]).
+/// Looks at most a few hundred bytes around the hit.
+fn near_holds(near: Near, hay: &[u8], pos: usize, len: usize) -> bool {
+    // From the keyword's start: a keyword may end in a non-identifier byte (`ass=`).
+    let ident_end = || {
+        let lim = hay.len().min(pos + len + 256);
+        pos + hay[pos..lim].iter().take_while(|&&b| is_ident(b)).count()
+    };
+    let ident_start = || {
+        let lim = pos.saturating_sub(256);
+        pos - hay[lim..pos]
+            .iter()
+            .rev()
+            .take_while(|&&b| is_ident(b))
+            .count()
+    };
+    let blanks = |mut i: usize| {
+        while i < hay.len() && matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    match near {
+        Near::Any => true,
+        Near::Assignment | Near::AssignedValue | Near::Header(_) | Near::RawHeader => {
+            let mut i = ident_end();
+            if matches!(hay.get(i), Some(b'"' | b'\'')) {
+                i += 1;
+            }
+            i = blanks(i);
+            if !matches!(hay.get(i), Some(b'=' | b':')) {
+                return false;
+            }
+            if let Near::Assignment = near {
+                return true;
+            }
+            // The value: after `=>`/`:=`, blanks and an opening quote.
+            i = blanks(i + 1 + usize::from(matches!(hay.get(i + 1), Some(b'>' | b'='))));
+            if matches!(hay.get(i), Some(b'"' | b'\'')) {
+                i += 1;
+            }
+            match hay.get(i) {
+                None => return false,
+                Some(b) if b.is_ascii_whitespace() => return false,
+                Some(_) if checks::starts_like_placeholder(&hay[i..]) => return false,
+                Some(_) => {}
+            }
+            let word_len = hay[i..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphabetic())
+                .count();
+            let word = &hay[i..i + word_len];
+            let is_scheme = |w: &[u8]| HEADER_SCHEMES.iter().any(|s| w.eq_ignore_ascii_case(s));
+            match near {
+                Near::Header(schemes) => {
+                    schemes
+                        .iter()
+                        .any(|s| word.eq_ignore_ascii_case(s.as_bytes()))
+                        && near_holds(Near::BlankThenValue, hay, i, word_len)
+                }
+                Near::RawHeader => !is_scheme(word),
+                _ => true,
+            }
+        }
+        Near::Flag => {
+            let end = ident_end();
+            hay[ident_start()] == b'-' && matches!(hay.get(end), Some(b'=' | b' ' | b'\t'))
+        }
+        Near::BlankThenValue => {
+            let i = blanks(pos + len);
+            i > pos + len && hay.get(i).is_some_and(|b| b.is_ascii_alphanumeric())
+        }
+        Near::LaterOnLine(needle) => {
+            let from = pos + len;
+            let lim = hay.len().min(from + WINDOW_RIGHT);
+            let line_end = memchr::memchr(b'\n', &hay[from..lim]).map_or(lim, |i| from + i);
+            memchr::memmem::find(&hay[from..line_end], needle.as_bytes()).is_some()
+        }
+        Near::IdentifierHas(part) => {
+            let ident = &hay[ident_start()..ident_end()];
+            ident.len() >= part.len()
+                && ident
+                    .windows(part.len())
+                    .any(|w| w.eq_ignore_ascii_case(part.as_bytes()))
+        }
+        Near::UrlUserinfo => {
+            // URLs are common in clean logs: only an authority with `user:password@` counts.
+            let rest = &hay[pos + len..hay.len().min(pos + len + 512)];
+            let mut colon = false;
+            for &b in rest {
+                match b {
+                    b':' => colon = true,
+                    b'@' => return colon,
+                    b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' => return false,
+                    b if b.is_ascii_whitespace() => return false,
+                    _ => {}
+                }
+            }
+            false
         }
     }
-    false
 }
 
 fn build_prefilter() -> Prefilter {
@@ -211,11 +309,10 @@ fn build_prefilter() -> Prefilter {
                     }
                 };
                 let exact = (fam.exact_keywords && long).then_some(bytes);
-                let precheck: Option<Precheck> = (*kw == "://").then_some(url_has_userinfo);
                 entries[idx].targets.push(Target {
                     pattern: pi,
                     exact,
-                    precheck,
+                    near: def.near,
                 });
             }
         }
@@ -447,10 +544,8 @@ pub(crate) fn find_spans(hay: &[u8], spans: &mut Vec<Span>, first_only: bool) ->
                     continue;
                 }
             }
-            if let Some(check) = t.precheck {
-                if !check(hay, pos) {
-                    continue;
-                }
+            if !near_holds(t.near, hay, pos, entry.len) {
+                continue;
             }
             let pi = t.pattern as usize;
             let pat = &pf.pats[pi];
