@@ -699,6 +699,55 @@ mod tests {
     }
 
     #[test]
+    fn shapes_around_keywords() {
+        let holds = |near: Near, text: &str, kw: &str| {
+            let pos = text.to_ascii_lowercase().find(kw).expect("keyword in text");
+            near_holds(near, text.as_bytes(), pos, kw.len())
+        };
+        assert!(holds(Near::Assignment, "db_password = x", "assw"));
+        assert!(holds(Near::Assignment, "\"api_key\": 1", "_key"));
+        assert!(holds(Near::Assignment, "SMTP_PASS=x", "ass="));
+        assert!(!holds(Near::Assignment, "Original token count: 5", "token"));
+        assert!(holds(Near::AssignedValue, "token: abc", "token"));
+        assert!(!holds(
+            Near::AssignedValue,
+            "GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}",
+            "token"
+        ));
+        assert!(!holds(Near::AssignedValue, "token = \"<token>\"", "token"));
+        assert!(holds(Near::AssignedValue, "token => 'abc'", "token"));
+        let bearer = Near::Header(&["bearer"]);
+        assert!(holds(bearer, "Authorization: Bearer abc", "authoriz"));
+        assert!(holds(
+            bearer,
+            "-H \"authorization: bearer abc\"",
+            "authoriz"
+        ));
+        assert!(!holds(bearer, "Authorization: Bearer $TOKEN", "authoriz"));
+        assert!(!holds(bearer, "Authorization: Basic abc", "authoriz"));
+        assert!(holds(Near::RawHeader, "Authorization: abc123", "authoriz"));
+        assert!(!holds(
+            Near::RawHeader,
+            "Authorization: Bearer abc",
+            "authoriz"
+        ));
+        assert!(holds(Near::Flag, "run --api-token=x", "token"));
+        assert!(holds(Near::Flag, "run --token x", "token"));
+        assert!(!holds(Near::Flag, "token x", "token"));
+        assert!(holds(Near::BlankThenValue, "Bearer abc", "bearer"));
+        assert!(!holds(Near::BlankThenValue, "Bearer $X", "bearer"));
+        assert!(holds(Near::LaterOnLine("-u"), "curl -s -u a:b", "curl"));
+        assert!(!holds(Near::LaterOnLine("-u"), "curl -s x\n-u a:b", "curl"));
+        assert!(holds(
+            Near::IdentifierHas("access"),
+            "aws_secret_access_key x",
+            "secret"
+        ));
+        assert!(holds(Near::UrlUserinfo, "https://u:p@h/", "://"));
+        assert!(!holds(Near::UrlUserinfo, "https://h/u:p@x", "://"));
+    }
+
+    #[test]
     fn normalize_merges_and_prefers_specific() {
         let mut v = vec![
             Span {
