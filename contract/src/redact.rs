@@ -71,12 +71,15 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     if !engine::find_spans(text.as_bytes(), &mut spans, false) {
         return Cow::Borrowed(text);
     }
-    let mut out = apply_str(text, &mut spans);
+    let mut labels = Vec::new();
+    let mut out = apply_str(text, &mut spans, &mut labels);
     for _ in 1..MAX_PASSES {
-        if !engine::find_spans(out.as_bytes(), &mut spans, false) {
+        let dirty = engine::dirty_ranges(out.as_bytes(), &labels);
+        if !engine::find_spans_near(out.as_bytes(), &mut spans, false, Some(&dirty)) {
             break;
         }
-        out = apply_str(&out, &mut spans);
+        labels.clear();
+        out = apply_str(&out, &mut spans, &mut labels);
     }
     Cow::Owned(out)
 }
@@ -84,7 +87,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 /// Upper bound on redaction passes, see [`redact_bytes`].
 const MAX_PASSES: usize = 8;
 
-fn apply_str(text: &str, spans: &mut [engine::Span]) -> String {
+fn apply_str(text: &str, spans: &mut [engine::Span], labels: &mut Vec<(usize, usize)>) -> String {
     // Matches are ASCII-delimited, but a value class such as `[^\s"']+` may end inside a
     // multi-byte character: widen every span to char boundaries (apply skips overlaps).
     for s in spans.iter_mut() {
@@ -96,7 +99,7 @@ fn apply_str(text: &str, spans: &mut [engine::Span]) -> String {
         }
     }
     let mut out = Vec::with_capacity(text.len());
-    engine::apply(text.as_bytes(), spans, &mut out);
+    engine::apply(text.as_bytes(), spans, &mut out, labels);
     String::from_utf8(out).expect("spans lie on char boundaries")
 }
 
@@ -122,21 +125,30 @@ fn redact_passes(bytes: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len());
-    engine::apply(bytes, &spans, &mut out);
-    Some(settle(out, &mut spans).0)
+    let mut labels = Vec::new();
+    engine::apply(bytes, &spans, &mut out, &mut labels);
+    Some(settle(out, &labels, &mut spans).0)
 }
 
-/// Passes 2 to [`MAX_PASSES`] over the output of a first pass that replaced something.
-/// Returns the result and the number of spans these passes replaced.
-pub(crate) fn settle(mut out: Vec<u8>, spans: &mut Vec<engine::Span>) -> (Vec<u8>, usize) {
+/// Passes 2 to [`MAX_PASSES`] over the output of a first pass that wrote `labels`, each
+/// looking only where the previous pass wrote labels. Returns the result and the number of
+/// spans these passes replaced.
+pub(crate) fn settle(
+    mut out: Vec<u8>,
+    labels: &[(usize, usize)],
+    spans: &mut Vec<engine::Span>,
+) -> (Vec<u8>, usize) {
     let mut replaced = 0;
+    let mut labels = labels.to_vec();
     for _ in 1..MAX_PASSES {
-        if !engine::find_spans(&out, spans, false) {
+        let dirty = engine::dirty_ranges(&out, &labels);
+        if !engine::find_spans_near(&out, spans, false, Some(&dirty)) {
             break;
         }
         replaced += spans.len();
         let mut next = Vec::with_capacity(out.len());
-        engine::apply(&out, spans, &mut next);
+        labels.clear();
+        engine::apply(&out, spans, &mut next, &mut labels);
         out = next;
     }
     (out, replaced)

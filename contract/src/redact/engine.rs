@@ -525,6 +525,18 @@ impl Search<'_> {
 /// matches become one span named after the highest-priority family). With `first_only`,
 /// stops at the first secret. Returns whether anything was found.
 pub(crate) fn find_spans(hay: &[u8], spans: &mut Vec<Span>, first_only: bool) -> bool {
+    find_spans_near(hay, spans, first_only, None)
+}
+
+/// [`find_spans`], but with `near`, only for keyword hits inside those (sorted, disjoint)
+/// ranges: a later redaction pass only needs to look where the previous one changed text
+/// (see [`dirty_ranges`]).
+pub(crate) fn find_spans_near(
+    hay: &[u8],
+    spans: &mut Vec<Span>,
+    first_only: bool,
+    near: Option<&[(usize, usize)]>,
+) -> bool {
     spans.clear();
     let pf = prefilter();
     let mut windows = [Window::NONE; MAX_PATTERNS];
@@ -538,6 +550,12 @@ pub(crate) fn find_spans(hay: &[u8], spans: &mut Vec<Span>, first_only: bool) ->
     };
     let mut done = false;
     scan_keywords(pf, hay, |pos, entry| {
+        if let Some(ranges) = near {
+            let i = ranges.partition_point(|&(_, e)| e <= pos);
+            if !ranges.get(i).is_some_and(|&(s, _)| s <= pos) {
+                return true;
+            }
+        }
         for t in &entry.targets {
             if let Some(ex) = t.exact {
                 if &hay[pos..pos + ex.len()] != ex {
@@ -599,9 +617,15 @@ fn normalize(spans: &mut Vec<Span>) {
     spans.truncate(out + 1);
 }
 
-/// Appends `hay` to `out` with every span replaced by its label. Spans are sorted; a span
-/// starting inside the previous one (possible after widening to char boundaries) continues it.
-pub(crate) fn apply(hay: &[u8], spans: &[Span], out: &mut Vec<u8>) {
+/// Appends `hay` to `out` with every span replaced by its label, and pushes where each label
+/// was written (offsets in `out`) to `labels`. Spans are sorted; a span starting inside the
+/// previous one (possible after widening to char boundaries) continues it.
+pub(crate) fn apply(
+    hay: &[u8],
+    spans: &[Span],
+    out: &mut Vec<u8>,
+    labels: &mut Vec<(usize, usize)>,
+) {
     let mut last = 0;
     for s in spans {
         if s.end <= last {
@@ -609,13 +633,34 @@ pub(crate) fn apply(hay: &[u8], spans: &[Span], out: &mut Vec<u8>) {
         }
         if s.start >= last {
             out.extend_from_slice(&hay[last..s.start]);
+            let at = out.len();
             out.extend_from_slice(b"[REDACTED:");
             out.extend_from_slice(s.id().as_bytes());
             out.push(b']');
+            labels.push((at, out.len()));
         }
         last = s.end;
     }
     out.extend_from_slice(&hay[last..]);
+}
+
+/// The ranges of keyword positions in `text` whose line windows contain one of `labels`
+/// (sorted, as `apply` pushes them): the only places where a new label can change what a
+/// pattern finds. Sorted and merged, for [`find_spans_near`].
+pub(crate) fn dirty_ranges(text: &[u8], labels: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(labels.len());
+    for &(s, e) in labels {
+        // A hit at `p` sees `p - WINDOW_LEFT .. p + WINDOW_RIGHT` of its line.
+        let lo = s.saturating_sub(WINDOW_RIGHT + 64);
+        let start = memchr::memrchr(b'\n', &text[lo..s]).map_or(lo, |i| lo + i + 1);
+        let hi = text.len().min(e + WINDOW_LEFT);
+        let end = memchr::memchr(b'\n', &text[e..hi]).map_or(hi, |i| e + i);
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
