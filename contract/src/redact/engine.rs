@@ -552,7 +552,7 @@ pub(crate) fn find_spans_near(
     scan_keywords(pf, hay, |pos, entry| {
         if let Some(ranges) = near {
             let i = ranges.partition_point(|&(_, e)| e <= pos);
-            if !ranges.get(i).is_some_and(|&(s, _)| s <= pos) {
+            if ranges.get(i).is_none_or(|&(s, _)| s > pos) {
                 return true;
             }
         }
