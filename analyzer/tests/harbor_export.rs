@@ -302,7 +302,7 @@ fn task_toml_validates_against_harbor_schema_and_carries_provenance() {
     assert_eq!(m["tool"], "Bash");
     assert_eq!(m["error_type"], "nonzero_exit");
     assert_eq!(m["first_seen"], "2026-03-01T12:00:10.000Z");
-    assert!(m["cluster_id"].as_str().unwrap().starts_with("cl1-"));
+    assert!(m["cluster_id"].as_str().unwrap().starts_with("cl2-"));
     assert_eq!(m["fingerprint"], m["cluster_id"]);
     assert!(["easy", "medium", "hard"].contains(&m["difficulty"].as_str().unwrap()));
     assert_eq!(doc["verifier"]["timeout_sec"], 600.0);
@@ -497,7 +497,7 @@ fn clusters_a_verifier_cannot_reproduce_are_skipped_with_a_reason() {
     );
     let check = clusters
         .iter()
-        .find(|c| c.command_template == "./check.sh")
+        .find(|c| c.last_command.as_deref() == Some("./check.sh"))
         .unwrap();
     assert_eq!(
         check.working_alternative, None,
