@@ -133,9 +133,8 @@ pub fn dispatch(cli: Cli) -> ExitCode {
             // The stages beyond the built-in rules, in order: the closed loop (signals,
             // clusters) first, so the GitHub stage can put its clusters in tickets, the
             // rolling issue and AGENTS.md.
-            let mut closed_loop = ClosedLoop::default();
-            let mut github =
-                GithubStage::new(GithubTarget::from_env(a.github_repo.as_deref()));
+            let mut closed_loop = ClosedLoop;
+            let mut github = GithubStage::new(GithubTarget::from_env(a.github_repo.as_deref()));
             match run::run_with(&req, &mut [&mut closed_loop, &mut github]) {
                 Ok(out) => {
                     let style = Style {

@@ -30,7 +30,7 @@
 //! run. Every body goes through the publisher's sanitizer (redaction, then a final secret
 //! check) before it is sent.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -47,9 +47,9 @@ use crate::deltas::Tracked;
 use crate::finding::{sample, Finding, RuleId};
 use crate::guidance::{self, code_block, code_span, GuidanceOptions};
 use crate::publish::{
-    self, block_on, branch_for_run, Action, ArtifactHarvest, CiFailures, GithubTarget,
-    ItemKey, ItemResult, Limits, PendingItem, PrActivity, PrFile, PrPlan, PublishOutcome,
-    PublishPlan, PublishSettings, PublishStatus, Publisher, TicketPlan,
+    self, block_on, branch_for_run, Action, ArtifactHarvest, CiFailures, GithubTarget, ItemKey,
+    ItemResult, Limits, PendingItem, PrActivity, PrFile, PrPlan, PublishOutcome, PublishPlan,
+    PublishSettings, PublishStatus, Publisher, TicketPlan,
 };
 use crate::run::{
     self, Extension, ExtraInputs, LogExtra, LogSection, PublishedItem, RunContext, RunOutput,
@@ -276,7 +276,10 @@ impl Extension for GithubStage {
             Some(Ok(h)) => {
                 for f in &h.files {
                     extra.toolcall_sources.push(RecordSource::from_bytes(
-                        format!("artifact {} ({})/{}", f.artifact_id, f.artifact_name, f.entry),
+                        format!(
+                            "artifact {} ({})/{}",
+                            f.artifact_id, f.artifact_name, f.entry
+                        ),
                         f.bytes.clone(),
                     ));
                 }
@@ -337,7 +340,10 @@ impl Extension for GithubStage {
     ) -> anyhow::Result<()> {
         let cfg = GithubConfig::load(ctx)?;
         if !cfg.enabled {
-            set_publish(out, json!({"status": "disabled", "summary": "GitHub stage disabled ([github] enabled = false)"}));
+            set_publish(
+                out,
+                json!({"status": "disabled", "summary": "GitHub stage disabled ([github] enabled = false)"}),
+            );
             return Ok(());
         }
         let clusters = ClustersSection::from_output(out)
@@ -346,7 +352,14 @@ impl Extension for GithubStage {
         let tickets: Vec<TicketPlan> = out
             .findings
             .iter()
-            .map(|f| ticket_plan(f, state.findings.get(&f.fingerprint), &clusters, &ctx.run_id))
+            .map(|f| {
+                ticket_plan(
+                    f,
+                    state.findings.get(&f.fingerprint),
+                    &clusters,
+                    &ctx.run_id,
+                )
+            })
             .collect();
         let has_pr = !out.findings.is_empty();
         let branch = branch_for_run(&ctx.run_id);
@@ -540,18 +553,18 @@ impl GithubStage {
         plan: &PublishPlan,
         o: &PublishOutcome,
     ) {
-        let mut titles: BTreeMap<String, String> = BTreeMap::new();
-        for t in &plan.tickets {
-            titles.entry(t.fingerprint.clone()).or_insert(t.title.clone());
-        }
-        for p in &plan.pending {
-            if let PendingItem::Ticket { ticket, .. } = p {
-                titles
-                    .entry(ticket.fingerprint.clone())
-                    .or_insert(ticket.title.clone());
+        // This run's tickets in finding order, then earlier runs' pending ones.
+        let mut titles: Vec<(&String, &String)> = Vec::new();
+        let pending = plan.pending.iter().filter_map(|p| match p {
+            PendingItem::Ticket { ticket, .. } => Some(ticket),
+            _ => None,
+        });
+        for t in plan.tickets.iter().chain(pending) {
+            if !titles.iter().any(|(fp, _)| **fp == t.fingerprint) {
+                titles.push((&t.fingerprint, &t.title));
             }
         }
-        for (fp, title) in &titles {
+        for (fp, title) in titles {
             let results = o.results_for(&ItemKey::Ticket(fp.clone()));
             if results.is_empty() {
                 continue;
@@ -569,7 +582,10 @@ impl GithubStage {
                 url: number.and_then(|n| self.page_url("issues", n)),
                 title: title.clone(),
             });
-            for dup in results.iter().filter(|r| r.action == Action::ClosedDuplicate) {
+            for dup in results
+                .iter()
+                .filter(|r| r.action == Action::ClosedDuplicate)
+            {
                 out.tickets.push(PublishedItem {
                     kind: "ticket".into(),
                     action: action_str(dup.action),
@@ -718,7 +734,9 @@ fn ci_jobs_markdown(f: &CiFailures, window: &str) -> String {
         f.failures.len()
     );
     if !f.failures.is_empty() {
-        s.push_str("\n| Workflow / job | Conclusion | Transient | When | Run |\n|---|---|---|---|---|\n");
+        s.push_str(
+            "\n| Workflow / job | Conclusion | Transient | When | Run |\n|---|---|---|---|---|\n",
+        );
         for j in f.failures.iter().take(20) {
             let _ = writeln!(
                 s,
@@ -858,12 +876,23 @@ fn ticket_body(
         let _ = writeln!(s, "- First seen {a}, last seen {b}.");
     }
     if !e.refs.is_empty() {
-        let refs: Vec<String> = e.refs.iter().take(10).map(|r| code(&sample(r, 120))).collect();
+        let refs: Vec<String> = e
+            .refs
+            .iter()
+            .take(10)
+            .map(|r| code(&sample(r, 120)))
+            .collect();
         let _ = writeln!(s, "- Refs: {}.", refs.join(", "));
     }
-    if !e.samples.is_empty() {
+    let mut samples: Vec<&str> = Vec::new();
+    for x in &e.samples {
+        if !samples.contains(&x.as_str()) {
+            samples.push(x);
+        }
+    }
+    if !samples.is_empty() {
         s.push_str("\nSamples (redacted):\n\n");
-        s.push_str(&code_block(&e.samples.join("\n"), "text"));
+        s.push_str(code_block(&samples.join("\n"), "text").trim_end());
         s.push('\n');
     }
     if let Some(h) = history {
@@ -896,7 +925,10 @@ fn ticket_body(
     let _ = writeln!(s, "\n## Risk\n\n{}", f.risk.trim());
     let _ = writeln!(s, "\n## QA notes\n\n{}", f.qa_notes.trim());
     let first = history.map_or(run_id, |h| h.first_seen_run.as_str());
-    let _ = writeln!(s, "\n_First seen in run {first}; reported by run {run_id}._");
+    let _ = writeln!(
+        s,
+        "\n_First seen in run {first}; reported by run {run_id}._"
+    );
     s
 }
 
@@ -1005,7 +1037,9 @@ fn rolling_body(
     if out.findings.is_empty() {
         s.push_str("No threshold crossed.\n");
     } else {
-        s.push_str("| Severity | Rule | Subject | Status | Count | Ticket |\n|---|---|---|---|---:|---|\n");
+        s.push_str(
+            "| Severity | Rule | Subject | Status | Count | Ticket |\n|---|---|---|---|---:|---|\n",
+        );
         for f in out.findings.iter().take(50) {
             let _ = writeln!(
                 s,
@@ -1039,7 +1073,9 @@ fn rolling_body(
         }
         if !d.tracked.is_empty() {
             s.push_str("\n## Measured improvement\n\n");
-            s.push_str("| Ticket | Rule | Subject | At ticket creation | Now |\n|---|---|---|---:|---:|\n");
+            s.push_str(
+                "| Ticket | Rule | Subject | At ticket creation | Now |\n|---|---|---|---:|---:|\n",
+            );
             for t in &d.tracked {
                 let _ = writeln!(
                     s,
@@ -1131,7 +1167,9 @@ fn pr_body(ctx: &RunContext, out: &RunOutput, clusters: &[Cluster], files: &[PrF
         out.findings.len(),
         out.windows.rollup.length
     );
-    s.push_str("| Severity | Rule | Subject | Count | Ticket | Sample |\n|---|---|---|---:|---|---|\n");
+    s.push_str(
+        "| Severity | Rule | Subject | Count | Ticket | Sample |\n|---|---|---|---:|---|---|\n",
+    );
     for f in out.findings.iter().take(30) {
         let _ = writeln!(
             s,
@@ -1272,10 +1310,7 @@ fn action_str(a: Action) -> String {
 }
 
 fn combined_status(all: &[&PublishOutcome]) -> &'static str {
-    if all
-        .iter()
-        .all(|o| o.status == PublishStatus::NotPublished)
-    {
+    if all.iter().all(|o| o.status == PublishStatus::NotPublished) {
         "not_published"
     } else if all.iter().any(|o| o.status != PublishStatus::Published) {
         "partial"
@@ -1414,11 +1449,15 @@ mod tests {
         };
         if std::env::var_os("GITHUB_SERVER_URL").is_none() {
             assert_eq!(
-                stage("https://api.github.com").page_url("issues", 3).unwrap(),
+                stage("https://api.github.com")
+                    .page_url("issues", 3)
+                    .unwrap(),
                 "https://github.com/o/r/issues/3"
             );
             assert_eq!(
-                stage("https://ghe.example/api/v3").page_url("pull", 4).unwrap(),
+                stage("https://ghe.example/api/v3")
+                    .page_url("pull", 4)
+                    .unwrap(),
                 "https://ghe.example/o/r/pull/4"
             );
         }

@@ -588,13 +588,7 @@ fn clusters_group_by_template_and_ids_follow_the_documented_hash() {
             )
         })
         .collect();
-    assert!(keys.contains(&(
-        "<path>",
-        "command_not_found",
-        "sh: <path>: not found",
-        6,
-        6
-    )));
+    assert!(keys.contains(&("<path>", "command_not_found", "sh: <path>: not found", 6, 6)));
     assert!(keys.contains(&(
         "cargo test --test t0",
         "test_failure",

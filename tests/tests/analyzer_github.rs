@@ -14,7 +14,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, Utc};
-use codex_analyzer::publish::{fingerprint_marker, ALLOWED_PR_FILES, ROLLING_MARKER, ROLLING_TITLE};
+use codex_analyzer::publish::{
+    fingerprint_marker, ALLOWED_PR_FILES, ROLLING_MARKER, ROLLING_TITLE,
+};
 use codex_contract::record::{events, parse_ts, Excerpt, Phase, Record, Source, Status};
 use e2e::github_double::{make_zip, Fault, GithubDouble, IssueView, SeedPull, SeedRun};
 use serde_json::Value;
@@ -50,7 +52,12 @@ fn git(dir: &Path, args: &[&str], when: Option<DateTime<Utc>>) {
         .env("GIT_AUTHOR_EMAIL", "alice@example.com")
         .env("GIT_COMMITTER_NAME", "alice")
         .env("GIT_COMMITTER_EMAIL", "alice@example.com")
-        .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args);
     if let Some(t) = when {
         cmd.env("GIT_AUTHOR_DATE", t.to_rfc3339())
@@ -214,7 +221,11 @@ fn repo() -> tempfile::TempDir {
     git(r, &["commit", "-q", "-m", "initial"], Some(before(72.0)));
     for (i, h) in [10.0, 8.0, 6.0, 4.0].into_iter().enumerate() {
         write(r, "src/hot.rs", &format!("fn hot() {{ {i} }}\n"));
-        git(r, &["commit", "-q", "-am", &format!("tweak hot #{i}")], Some(before(h)));
+        git(
+            r,
+            &["commit", "-q", "-am", &format!("tweak hot #{i}")],
+            Some(before(h)),
+        );
     }
     write(r, ".codex/toolcalls.ndjson", &local_log());
     // Short request deadlines keep fault tests quick (not committed: the config is local).
@@ -297,7 +308,10 @@ fn seed(d: &GithubDouble) {
         run,
         "long-test",
         "cancelled",
-        Some(&gh_log(before(7.5), &["##[error]The operation was canceled."])),
+        Some(&gh_log(
+            before(7.5),
+            &["##[error]The operation was canceled."],
+        )),
     );
 
     let pr = |title: &str, head: &str, labels: &[&str], created: f64, merged: Option<f64>| {
@@ -361,7 +375,16 @@ fn apply(repo: &Path, d: &GithubDouble, now: &str, extra: &[&str]) -> Value {
     let r = repo.to_str().unwrap();
     let slug = d.repo_full_name();
     let mut args = vec![
-        "run", "--repo", r, "--now", now, "--apply", "--format", "json", "--github-repo", &slug,
+        "run",
+        "--repo",
+        r,
+        "--now",
+        now,
+        "--apply",
+        "--format",
+        "json",
+        "--github-repo",
+        &slug,
     ];
     args.extend_from_slice(extra);
     let out = analyzer(
@@ -424,7 +447,9 @@ fn rolling(d: &GithubDouble) -> Vec<IssueView> {
         .into_iter()
         .filter(|i| {
             i.title == ROLLING_TITLE
-                || i.body.as_deref().is_some_and(|b| b.contains(ROLLING_MARKER))
+                || i.body
+                    .as_deref()
+                    .is_some_and(|b| b.contains(ROLLING_MARKER))
         })
         .collect()
 }
@@ -457,7 +482,11 @@ fn assert_main_untouched(d: &GithubDouble, main_sha: &str) {
 /// allowed files.
 fn assert_bot_pr(d: &GithubDouble, run_id: &str, main_sha: &str) -> u64 {
     let branch = format!("codex-improvement/{run_id}");
-    let prs: Vec<_> = d.pulls().into_iter().filter(|p| p.head_ref == branch).collect();
+    let prs: Vec<_> = d
+        .pulls()
+        .into_iter()
+        .filter(|p| p.head_ref == branch)
+        .collect();
     assert_eq!(prs.len(), 1, "one PR per run ID: {prs:#?}");
     let p = &prs[0];
     assert!(p.draft);
@@ -471,7 +500,10 @@ fn assert_bot_pr(d: &GithubDouble, run_id: &str, main_sha: &str) -> u64 {
     let changed = d.changed_paths(&p.head_sha);
     assert!(changed.contains(&LOG.to_string()) && changed.contains(&STATE.to_string()));
     for path in &changed {
-        assert!(ALLOWED_PR_FILES.contains(&path.as_str()), "{path} is not allowed");
+        assert!(
+            ALLOWED_PR_FILES.contains(&path.as_str()),
+            "{path} is not allowed"
+        );
     }
     p.number
 }
@@ -510,8 +542,17 @@ fn first_apply_publishes_a_rerun_writes_nothing_and_the_next_run_refreshes() {
             assert!(t.labels.iter().any(|x| x == l), "{:?}", t.labels);
         }
         let body = t.body.as_deref().unwrap();
-        for part in ["## Evidence", "## Suggested action", "## Risk", "## QA notes"] {
-            assert!(body.contains(part), "{part} missing in #{}:\n{body}", t.number);
+        for part in [
+            "## Evidence",
+            "## Suggested action",
+            "## Risk",
+            "## QA notes",
+        ] {
+            assert!(
+                body.contains(part),
+                "{part} missing in #{}:\n{body}",
+                t.number
+            );
         }
         // The state holds the ticket and its baseline (this run).
         let h = &st["findings"][fp];
@@ -531,7 +572,10 @@ fn first_apply_publishes_a_rerun_writes_nothing_and_the_next_run_refreshes() {
     let roll = rolling(&d);
     assert_eq!(roll.len(), 1);
     let roll_body = roll[0].body.clone().unwrap();
-    assert!(roll_body.contains(&format!("Latest run **{RUN}**")), "{roll_body}");
+    assert!(
+        roll_body.contains(&format!("Latest run **{RUN}**")),
+        "{roll_body}"
+    );
     assert!(roll_body.contains("## Measured improvement"), "{roll_body}");
 
     // One draft PR carrying exactly the log and state this apply wrote, and AGENTS.md with
@@ -540,14 +584,25 @@ fn first_apply_publishes_a_rerun_writes_nothing_and_the_next_run_refreshes() {
     assert_eq!(out["pull_requests"][0]["number"], pr1);
     assert_eq!(out["pull_requests"][0]["action"], "created");
     let files = d.branch_files(&format!("codex-improvement/{RUN}")).unwrap();
-    assert_eq!(files[STATE], read(r, STATE), "the PR commits the state on disk");
+    assert_eq!(
+        files[STATE],
+        read(r, STATE),
+        "the PR commits the state on disk"
+    );
     assert_eq!(files[LOG], read(r, LOG), "the PR commits the log on disk");
     let agents = &files["AGENTS.md"];
     assert!(agents.starts_with(AGENTS_TEXT), "{agents}");
     assert!(agents.contains(codex_analyzer::guidance::BEGIN));
     assert!(agents.contains("cargo-nextest run --workspace"), "{agents}");
-    assert!(agents.contains("What worked instead: `cargo test --workspace`"), "{agents}");
-    assert_eq!(read(r, "AGENTS.md"), AGENTS_TEXT, "AGENTS.md is proposed, not written");
+    assert!(
+        agents.contains("What worked instead: `cargo test --workspace`"),
+        "{agents}"
+    );
+    assert_eq!(
+        read(r, "AGENTS.md"),
+        AGENTS_TEXT,
+        "AGENTS.md is proposed, not written"
+    );
 
     // The run log shows tickets (with numbers), the PR (by branch) and the baselines.
     let log = read(r, LOG);
@@ -558,7 +613,10 @@ fn first_apply_publishes_a_rerun_writes_nothing_and_the_next_run_refreshes() {
     assert!(log.contains(&format!(
         "- proposed: draft PR from codex-improvement/{RUN}: Codex improvement: run {RUN}"
     )));
-    assert!(log.contains(&format!("at ticket creation ({RUN})")), "{log}");
+    assert!(
+        log.contains(&format!("at ticket creation ({RUN})")),
+        "{log}"
+    );
     assert_main_untouched(&d, &main_sha);
 
     // The same run ID again: skipped before anything is read, zero writes.
@@ -599,7 +657,13 @@ fn first_apply_publishes_a_rerun_writes_nothing_and_the_next_run_refreshes() {
     let pr2 = assert_bot_pr(&d, NEXT_RUN, &main_sha);
     assert_ne!(pr1, pr2);
     assert_bot_pr(&d, RUN, &main_sha);
-    assert_eq!(d.pulls().iter().filter(|p| p.head_ref.starts_with("codex-improvement/")).count(), 2);
+    assert_eq!(
+        d.pulls()
+            .iter()
+            .filter(|p| p.head_ref.starts_with("codex-improvement/"))
+            .count(),
+        2
+    );
     // Measured improvement: the ticket's baseline beside this run's figure, in the log and
     // the rolling issue.
     let log = read(r, LOG);
@@ -611,19 +675,16 @@ fn first_apply_publishes_a_rerun_writes_nothing_and_the_next_run_refreshes() {
         )),
         "{section}"
     );
-    assert!(roll[0]
-        .body
-        .as_deref()
-        .unwrap()
-        .contains(&format!("| #{hot} | file_hotspot | `src/hot.rs` | 4 ({RUN}) | 4 |")));
+    assert!(roll[0].body.as_deref().unwrap().contains(&format!(
+        "| #{hot} | file_hotspot | `src/hot.rs` | 4 ({RUN}) | 4 |"
+    )));
     // The bot's own PRs are automation: never part of PR activity.
     let act = &next["github"]["collected"]["pr_activity"];
     assert!(act["excluded_automation"].as_u64().unwrap() >= 1, "{act:#}");
-    assert!(act["prs"]
-        .as_array()
+    assert!(act["prs"].as_array().unwrap().iter().all(|p| !p["title"]
+        .as_str()
         .unwrap()
-        .iter()
-        .all(|p| !p["title"].as_str().unwrap().starts_with("Codex improvement")));
+        .starts_with("Codex improvement")));
     assert_main_untouched(&d, &main_sha);
 }
 
@@ -651,7 +712,12 @@ fn a_fault_mid_run_then_reruns_leave_no_duplicates_and_lose_nothing() {
     // PR fails after its branch was pushed.
     d.inject("POST", &issues, Fault::AfterApply(502), 1, 1);
     d.inject("POST", &issues, Fault::Status(500), 0, 1);
-    d.fail_next("POST", &format!("/repos/{}/pulls", d.repo_full_name()), 503, 1);
+    d.fail_next(
+        "POST",
+        &format!("/repos/{}/pulls", d.repo_full_name()),
+        503,
+        1,
+    );
 
     let out = apply(r, &d, NOW, &[]);
     assert_eq!(out["github"]["publish"]["status"], "partial", "{out:#}");
@@ -676,14 +742,23 @@ fn a_fault_mid_run_then_reruns_leave_no_duplicates_and_lose_nothing() {
         2,
         "{pending:?}"
     );
-    assert!(pending.contains(&("pull_request".into(), RUN.into())), "{pending:?}");
-    assert!(d.pulls().iter().all(|p| !p.head_ref.starts_with("codex-improvement/")));
+    assert!(
+        pending.contains(&("pull_request".into(), RUN.into())),
+        "{pending:?}"
+    );
+    assert!(d
+        .pulls()
+        .iter()
+        .all(|p| !p.head_ref.starts_with("codex-improvement/")));
 
     // A forced rerun of the same run ID finishes the job: the ticket whose answer was lost
     // is found by its marker, the failed one is created, the PR opens from the pushed branch.
     d.clear_faults();
     let rerun = apply(r, &d, NOW, &["--force"]);
-    assert_eq!(rerun["github"]["publish"]["status"], "published", "{rerun:#}");
+    assert_eq!(
+        rerun["github"]["publish"]["status"], "published",
+        "{rerun:#}"
+    );
     assert_eq!(state(r)["pending"], serde_json::json!([]));
     for fp in &fingerprints(&out) {
         let t = tickets_for(&d, fp);
@@ -724,15 +799,28 @@ fn without_a_token_local_outputs_are_complete_and_the_next_run_publishes_the_bac
         "run --apply without a token",
     );
     assert!(text.contains("not published: no GITHUB_TOKEN"), "{text}");
-    assert!(d.requests().is_empty(), "nothing may reach GitHub without a token");
+    assert!(
+        d.requests().is_empty(),
+        "nothing may reach GitHub without a token"
+    );
     let log = read(r, LOG);
     assert!(log.contains(&format!("## Run {RUN}")));
-    assert!(log.contains("GitHub: not published: no GITHUB_TOKEN"), "{log}");
-    for h in ["### Failure Clusters", "#### Top friction clusters", "#### Friction and delight"] {
+    assert!(
+        log.contains("GitHub: not published: no GITHUB_TOKEN"),
+        "{log}"
+    );
+    for h in [
+        "### Failure Clusters",
+        "#### Top friction clusters",
+        "#### Friction and delight",
+    ] {
         assert!(log.contains(h), "{h} missing:\n{log}");
     }
     let st = state(r);
-    assert!(st["processed_runs"].as_array().unwrap().contains(&Value::from(RUN)));
+    assert!(st["processed_runs"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from(RUN)));
     let kinds: Vec<&str> = st["pending"]
         .as_array()
         .unwrap()
@@ -741,7 +829,10 @@ fn without_a_token_local_outputs_are_complete_and_the_next_run_publishes_the_bac
         .collect();
     let n_findings = st["runs"][RUN]["findings"].as_array().unwrap().len();
     assert_eq!(kinds.iter().filter(|k| **k == "ticket").count(), n_findings);
-    assert!(kinds.contains(&"rolling_issue") && kinds.contains(&"pull_request"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"rolling_issue") && kinds.contains(&"pull_request"),
+        "{kinds:?}"
+    );
 
     // With a token, the next run publishes everything once; the stale PR of the first run
     // is superseded by this run's, which carries the whole log and state.
@@ -759,9 +850,17 @@ fn without_a_token_local_outputs_are_complete_and_the_next_run_publishes_the_bac
     assert_eq!(state(r)["pending"], serde_json::json!([]));
     assert_eq!(rolling(&d).len(), 1);
     assert_bot_pr(&d, NEXT_RUN, &main_sha);
-    assert!(d.pulls().iter().all(|p| p.head_ref != format!("codex-improvement/{RUN}")));
-    let files = d.branch_files(&format!("codex-improvement/{NEXT_RUN}")).unwrap();
-    assert!(files[LOG].contains(&format!("## Run {RUN}")) && files[LOG].contains(&format!("## Run {NEXT_RUN}")));
+    assert!(d
+        .pulls()
+        .iter()
+        .all(|p| p.head_ref != format!("codex-improvement/{RUN}")));
+    let files = d
+        .branch_files(&format!("codex-improvement/{NEXT_RUN}"))
+        .unwrap();
+    assert!(
+        files[LOG].contains(&format!("## Run {RUN}"))
+            && files[LOG].contains(&format!("## Run {NEXT_RUN}"))
+    );
     assert_main_untouched(&d, &main_sha);
 }
 
@@ -776,14 +875,28 @@ fn a_dry_run_with_a_token_sends_nothing_and_lists_what_it_would_publish() {
     let out = ok(
         analyzer(
             r,
-            &["run", "--repo", rs, "--now", NOW, "--format", "json", "--github-repo", &slug],
+            &[
+                "run",
+                "--repo",
+                rs,
+                "--now",
+                NOW,
+                "--format",
+                "json",
+                "--github-repo",
+                &slug,
+            ],
             &[("GITHUB_TOKEN", TOKEN), ("GITHUB_API_URL", d.url())],
         ),
         "dry run",
     );
     let out: Value = serde_json::from_str(&out).unwrap();
     assert_valid(&out);
-    assert!(d.requests().is_empty(), "a dry run sends nothing: {:#?}", d.requests());
+    assert!(
+        d.requests().is_empty(),
+        "a dry run sends nothing: {:#?}",
+        d.requests()
+    );
     assert_eq!(out["github"]["publish"]["status"], "dry_run");
     let tickets = out["tickets"].as_array().unwrap();
     assert_eq!(tickets.len(), out["findings"].as_array().unwrap().len() + 1);
@@ -802,7 +915,9 @@ fn github_ci_failures_pr_activity_and_artifacts_feed_the_analysis() {
 
     // CI: the repeated test failure (GitHub logs through the shared signature algorithm) is
     // a finding; the network and cancelled failures are transient: in the log, no ticket.
-    let sigs = out["metrics"]["ci"]["rollup"]["signatures"].as_array().unwrap();
+    let sigs = out["metrics"]["ci"]["rollup"]["signatures"]
+        .as_array()
+        .unwrap();
     let test = sigs
         .iter()
         .find(|s| s["job"] == "CI / test")
@@ -811,7 +926,10 @@ fn github_ci_failures_pr_activity_and_artifacts_feed_the_analysis() {
     assert_eq!(test["transient"], false);
     assert_eq!(test["category"], "test-failure");
     let deploy = sigs.iter().find(|s| s["job"] == "Deploy / deploy").unwrap();
-    assert_eq!((deploy["count"].as_u64(), deploy["transient"].as_bool()), (Some(2), Some(true)));
+    assert_eq!(
+        (deploy["count"].as_u64(), deploy["transient"].as_bool()),
+        (Some(2), Some(true))
+    );
     let ci_subjects: Vec<&str> = out["findings"]
         .as_array()
         .unwrap()
@@ -824,7 +942,10 @@ fn github_ci_failures_pr_activity_and_artifacts_feed_the_analysis() {
     assert_eq!(ci["failed_jobs"], 5);
     assert_eq!(ci["transient"], 3);
     let log = read(r, LOG);
-    assert!(log.contains("GitHub Actions failed jobs (24h): 5 (3 transient"), "{log}");
+    assert!(
+        log.contains("GitHub Actions failed jobs (24h): 5 (3 transient"),
+        "{log}"
+    );
 
     // PR activity: human PRs only.
     let act = &out["github"]["collected"]["pr_activity"];
@@ -845,7 +966,13 @@ fn github_ci_failures_pr_activity_and_artifacts_feed_the_analysis() {
 
     // Artifacts: the CI agent's calls are in the metrics, the sessions and the clusters.
     let extra = &out["inputs"]["toolcalls"]["extra_sources"];
-    assert!(extra[0]["name"].as_str().unwrap().contains("toolcalls-linux"), "{extra:#}");
+    assert!(
+        extra[0]["name"]
+            .as_str()
+            .unwrap()
+            .contains("toolcalls-linux"),
+        "{extra:#}"
+    );
     assert_eq!(extra[0]["in_window"], 6);
     let per_tool = &out["metrics"]["tool_calls"]["rollup"]["per_tool"];
     assert_eq!(per_tool["exec_command"]["calls"], 3);
@@ -863,5 +990,6 @@ fn github_ci_failures_pr_activity_and_artifacts_feed_the_analysis() {
         .unwrap()
         .iter()
         .any(|c| c["tool"] == "exec_command" && c["count"] == 2));
-    assert!(log.contains("Tool-call artifacts merged into this analysis: 1 file(s) from 1 artifact(s)."));
+    assert!(log
+        .contains("Tool-call artifacts merged into this analysis: 1 file(s) from 1 artifact(s)."));
 }
