@@ -1439,6 +1439,16 @@ mod tests {
     }
 
     #[test]
+    fn shipped_config_documents_the_defaults() {
+        let c =
+            crate::config::Config::parse(include_str!("../../.codex/improvement.toml")).unwrap();
+        let g: GithubConfig = c.section("github").unwrap().unwrap();
+        assert_eq!(g, GithubConfig::default());
+        let cl: crate::closed_loop::ClosedLoopConfig = c.section("closed_loop").unwrap().unwrap();
+        assert_eq!(cl, crate::closed_loop::ClosedLoopConfig::default());
+    }
+
+    #[test]
     fn html_urls_follow_the_api_base() {
         let stage = |api: &str| {
             GithubStage::new(GithubTarget {

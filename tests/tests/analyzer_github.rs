@@ -993,3 +993,47 @@ fn github_ci_failures_pr_activity_and_artifacts_feed_the_analysis() {
     assert!(log
         .contains("Tool-call artifacts merged into this analysis: 1 file(s) from 1 artifact(s)."));
 }
+
+/// The scheduled workflow's analyzer step runs flags the real binary accepts: its command
+/// line, with the repository filled in, works against the double.
+#[test]
+fn the_workflow_runs_the_real_cli_flags() {
+    let yaml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/workflows/codex-improvement.yml"),
+    )
+    .unwrap();
+    let line = yaml
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("run: ./target/release/codex-analyzer "))
+        .expect("the workflow runs the analyzer");
+    let d = GithubDouble::start();
+    seed(&d);
+    let dir = repo();
+    let r = dir.path();
+    let slug = d.repo_full_name();
+    let args: Vec<String> = line
+        .replace("\"${{ github.repository }}\"", &slug)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert!(!args.iter().any(|a| a.contains("${{")), "{args:?}");
+    assert!(args.contains(&"--apply".to_string()));
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(["--now", NOW, "--format", "json"]);
+    let out = analyzer(
+        r,
+        &args,
+        &[("GITHUB_TOKEN", TOKEN), ("GITHUB_API_URL", d.url())],
+    );
+    let out: Value = serde_json::from_str(&ok(out, "the workflow's command")).unwrap();
+    assert_eq!(out["github"]["repository"], slug.as_str());
+    assert_eq!(out["github"]["publish"]["status"], "published", "{out:#}");
+    assert_eq!(
+        d.pulls()
+            .iter()
+            .filter(|p| p.head_ref == format!("codex-improvement/{RUN}"))
+            .count(),
+        1
+    );
+}
