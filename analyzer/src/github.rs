@@ -410,21 +410,14 @@ impl Extension for GithubStage {
             title: publish::ROLLING_TITLE.into(),
         });
         pending.keep(&o2, state);
-        let summary = combined_summary(&[&o1, &o2]);
-        if let Some(reason) = o1.reason.as_ref().or(o2.reason.as_ref()) {
-            out.warnings.push(format!(
-                "{reason}: the local run log and state are complete; {} item(s) are kept pending in the state for the next run",
-                state.pending.len()
-            ));
-        } else if !state.pending.is_empty() {
-            out.warnings.push(format!(
-                "GitHub publishing incomplete: {} item(s) kept pending in the state for the next run",
-                state.pending.len()
-            ));
-        }
+        // The PR's fate is not known yet (the log travels in it), so this line is about the
+        // tickets and the rolling issue.
         out.log_extras.push(LogExtra {
             section: LogSection::AutoCreatedTickets,
-            markdown: format!("GitHub: {summary}."),
+            markdown: format!(
+                "GitHub (tickets and rolling issue): {}.",
+                combined_summary(&[&o1, &o2])
+            ),
         });
 
         // 3. The PR: this run's (carrying the log and state as they will be on disk), or a
@@ -500,6 +493,24 @@ impl Extension for GithubStage {
         pending.keep(&o3, state);
 
         let all = [&o1, &o2, &o3];
+        if !ctx.apply {
+            if let Some(reason) = all.iter().find_map(|o| o.reason.as_ref()) {
+                out.warnings.push(format!(
+                    "{reason}: an apply would keep {} item(s) pending in the state for the next run",
+                    state.pending.len()
+                ));
+            }
+        } else if let Some(reason) = all.iter().find_map(|o| o.reason.as_ref()) {
+            out.warnings.push(format!(
+                "{reason}: the local run log and state are complete; {} item(s) are kept pending in the state for the next run",
+                state.pending.len()
+            ));
+        } else if !state.pending.is_empty() {
+            out.warnings.push(format!(
+                "GitHub publishing incomplete: {} item(s) kept pending in the state for the next run",
+                state.pending.len()
+            ));
+        }
         set_publish(
             out,
             json!({
