@@ -1,25 +1,156 @@
 //! Secret redaction. Runs before any byte reaches disk or the network.
 //!
-//! (Skeleton: the redaction engine is being written; the API below is fixed.)
+//! Every secret found is replaced by `[REDACTED:<family>]`, where `<family>` is one of
+//! [`families()`] (`[REDACTED:github-token]`, `[REDACTED:url-credentials]`, ...). For
+//! credentials with context (`scheme://user:password@host`, `curl -u user:password`,
+//! `API_KEY=value`) only the secret part is replaced, so the output still says what happened.
+//!
+//! # How it works
+//! An aho-corasick keyword prefilter (built once, cheap) finds the places where a secret
+//! could be; only the families whose keywords occur are compiled (lazily, once per process)
+//! and run, on the line around each keyword. Text without any keyword (most output) costs a
+//! single SIMD scan and allocates nothing. See `engine.rs` for the details and `families.rs`
+//! for the table of families, keywords and patterns.
+//!
+//! # Decisions
+//! - **Placeholders stay**: `$TOKEN`, `${TOKEN}`, `${{ secrets.X }}`, `<token>`, `***`,
+//!   `%TOKEN%`, `{{ token }}` and an earlier `[REDACTED:...]` are not secrets; the last one
+//!   makes redaction idempotent (`redact(redact(x)) == redact(x)`).
+//! - **AWS example keys stay**: `AKIAIOSFODNN7EXAMPLE` and the matching example secret are
+//!   documentation (gitleaks allowlists them too).
+//! - **Generic `key = value` needs a secret-looking value** (see `checks::generic_secret`):
+//!   this rule sees source code and prose, so code (`password = None`,
+//!   `token = get_token()`), paths, plain words (`password: string`) and low-entropy tokens
+//!   stay. Passwords need 6+ chars and a digit, symbol or mixed case (`password: hunter2` is
+//!   redacted); tokens and keys need 8+ chars and at least 3.0 bits of entropy per char.
+//!   Explicit forms (`DB_PASSWORD=x`, `--password x`, `mysql -px`, JSON secret keys) redact
+//!   any non-placeholder value.
+//! - **Environment assignments** are upper-case names whose last part is a secret noun:
+//!   `*_PASSWORD`, `*PASSWD`, `*_PASS`, `*_PWD` (not `PWD`/`OLDPWD`), `*TOKEN`, `*SECRET`,
+//!   `*_AUTH`, `*_CREDENTIALS`, `*API_KEY`, `*ACCESS_KEY`, `*PRIVATE_KEY`, ... so
+//!   `TOKEN_LIMIT=4096` and `GPG_KEY=<fingerprint>` stay. `PGPASSWORD=` is one of these.
+//! - **Twilio keys** (`SK` + 32 hex) are only looked for when the input mentions `twilio`.
+//! - **Truncated PEM blocks** (no footer) are redacted from the header through the base64
+//!   body (see `pem.rs`).
+//!
+//! Hard negatives that survive: git SHAs, UUIDs, `checksum = "<hex>"`, `sha512-...`
+//! integrity strings, `sha256:` digests, `Original token count: 1234`, identifiers like
+//! `password_reset_token` or `get_token()`, `TOKEN_LIMIT=4096`, URLs without credentials.
+
+mod checks;
+mod engine;
+mod families;
+mod json;
+mod pem;
+mod stream;
 
 use std::borrow::Cow;
+use std::io::{self, Read, Write};
+
+pub use stream::StreamStats;
 
 /// Redacts every secret in `text`, replacing each with `[REDACTED:<family>]`.
+///
+/// Returns the input borrowed when nothing was found (the common case allocates nothing).
 pub fn redact(text: &str) -> Cow<'_, str> {
-    Cow::Borrowed(text)
+    let mut spans = Vec::new();
+    if !engine::find_spans(text.as_bytes(), &mut spans, false) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = apply_str(text, &mut spans);
+    for _ in 1..MAX_PASSES {
+        if !engine::find_spans(out.as_bytes(), &mut spans, false) {
+            break;
+        }
+        out = apply_str(&out, &mut spans);
+    }
+    Cow::Owned(out)
 }
 
-/// Byte-level redaction: bytes that are not UTF-8 pass through unchanged.
+/// Upper bound on redaction passes, see [`redact_bytes`].
+const MAX_PASSES: usize = 8;
+
+fn apply_str(text: &str, spans: &mut [engine::Span]) -> String {
+    // Matches are ASCII-delimited, but a value class such as `[^\s"']+` may end inside a
+    // multi-byte character: widen every span to char boundaries (apply skips overlaps).
+    for s in spans.iter_mut() {
+        while !text.is_char_boundary(s.start) {
+            s.start -= 1;
+        }
+        while !text.is_char_boundary(s.end) {
+            s.end += 1;
+        }
+    }
+    let mut out = Vec::with_capacity(text.len());
+    engine::apply(text.as_bytes(), spans, &mut out);
+    String::from_utf8(out).expect("spans lie on char boundaries")
+}
+
+/// Byte-level redaction: bytes that are not UTF-8 pass through unchanged apart from the
+/// redacted spans.
+///
+/// The result is a fixpoint: when a pass replaced something, the output is scanned again
+/// (rarely finding more, e.g. `curl -u a:| -u b:c`, where the first password held the `|`
+/// that hid `curl` from the second `-u`), so `redact_bytes(redact_bytes(x)) ==
+/// redact_bytes(x)`. Every pass replaces text that is not already a label, so this ends;
+/// [`MAX_PASSES`] only bounds the work.
 pub fn redact_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
-    Cow::Borrowed(bytes)
+    match redact_passes(bytes) {
+        Some(out) => Cow::Owned(out),
+        None => Cow::Borrowed(bytes),
+    }
+}
+
+/// All passes over `bytes`; `None` when the first found nothing.
+fn redact_passes(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut spans = Vec::new();
+    if !engine::find_spans(bytes, &mut spans, false) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    engine::apply(bytes, &spans, &mut out);
+    Some(settle(out, &mut spans).0)
+}
+
+/// Passes 2 to [`MAX_PASSES`] over the output of a first pass that replaced something.
+/// Returns the result and the number of spans these passes replaced.
+pub(crate) fn settle(mut out: Vec<u8>, spans: &mut Vec<engine::Span>) -> (Vec<u8>, usize) {
+    let mut replaced = 0;
+    for _ in 1..MAX_PASSES {
+        if !engine::find_spans(&out, spans, false) {
+            break;
+        }
+        replaced += spans.len();
+        let mut next = Vec::with_capacity(out.len());
+        engine::apply(&out, spans, &mut next);
+        out = next;
+    }
+    (out, replaced)
 }
 
 /// Redacts string values in a JSON document in place, including whole values under
-/// secret-looking keys (`password`, `api_key`, `token`, ...).
-pub fn redact_json(_value: &mut serde_json::Value) {}
+/// secret-looking keys (`password`, `api_key`, `token`, ...): such values become
+/// `[REDACTED:json-secret-key]`. Keys are never changed. See `json.rs` for the key rule.
+pub fn redact_json(value: &mut serde_json::Value) {
+    json::redact_value(value, false);
+}
 
 /// True when `text` still holds something that looks like a secret: the final check
-/// before anything is published.
-pub fn contains_secret(_text: &str) -> bool {
-    false
+/// before anything is published. Agrees with [`redact`]: true exactly when `redact` would
+/// change `text`.
+pub fn contains_secret(text: &str) -> bool {
+    let mut spans = Vec::new();
+    engine::find_spans(text.as_bytes(), &mut spans, true)
+}
+
+/// Copies `r` to `w`, redacting on the way, in constant memory (about 1 MiB) whatever the
+/// input size. Binary-safe like [`redact_bytes`], and secrets are found across read
+/// boundaries and inside lines of any length. Flushes `w` at the end.
+pub fn redact_stream<R: Read, W: Write>(r: R, w: W) -> io::Result<StreamStats> {
+    stream::redact_stream(r, w)
+}
+
+/// Every family ID that can appear in `[REDACTED:<id>]`, most specific first.
+pub fn families() -> &'static [&'static str] {
+    &families::FAMILY_IDS
 }

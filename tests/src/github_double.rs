@@ -58,6 +58,52 @@ pub enum Fault {
     TooManyRequests { retry_after_secs: u64 },
     /// Sleep this long before answering normally (drives client timeouts).
     Delay(Duration),
+    /// Hold matching requests until they arrive in groups of `parties`, then answer them
+    /// normally: makes a check-then-create race happen for sure, whatever the scheduling.
+    Rendezvous(Rendezvous),
+}
+
+/// A meeting point for [`Fault::Rendezvous`]: the k-th arrival waits until the group it
+/// belongs to (arrivals `parties * floor(k / parties)` onwards) is complete, at most 10 s.
+#[derive(Clone, Debug)]
+pub struct Rendezvous {
+    parties: usize,
+    arrived: Arc<(Mutex<usize>, std::sync::Condvar)>,
+}
+
+/// Two rendezvous are equal when they are the same meeting point.
+impl PartialEq for Rendezvous {
+    fn eq(&self, other: &Rendezvous) -> bool {
+        Arc::ptr_eq(&self.arrived, &other.arrived)
+    }
+}
+
+impl Rendezvous {
+    pub fn new(parties: usize) -> Rendezvous {
+        Rendezvous {
+            parties: parties.max(1),
+            arrived: Arc::new((Mutex::new(0), std::sync::Condvar::new())),
+        }
+    }
+
+    fn wait(&self) {
+        let (lock, cvar) = &*self.arrived;
+        let mut n = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let target = (*n / self.parties + 1) * self.parties;
+        *n += 1;
+        cvar.notify_all();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while *n < target {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            n = cvar
+                .wait_timeout(n, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
 }
 
 /// One injected fault rule: matches requests by method and path prefix.
@@ -794,6 +840,10 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
     let resp = match fault {
         Some(Fault::Delay(d)) => {
             std::thread::sleep(d);
+            lock(state).handle(&req)
+        }
+        Some(Fault::Rendezvous(r)) => {
+            r.wait();
             lock(state).handle(&req)
         }
         Some(Fault::Status(code)) => error(code, "Server Error", vec![]),

@@ -12,7 +12,7 @@ use codex_analyzer::publish::{
     Publisher, TicketPlan, Window, ALLOWED_PR_FILES, NO_TOKEN, ROLLING_MARKER, ROLLING_TITLE,
 };
 use e2e::github_double::{
-    make_zip, Fault, GithubDouble, IssueView, SeedPull, SeedRun, HUMAN_LOGIN,
+    make_zip, Fault, GithubDouble, IssueView, Rendezvous, SeedPull, SeedRun, HUMAN_LOGIN,
 };
 
 const AM: &str = "2026-03-10-AM";
@@ -228,19 +228,16 @@ fn next_run_refreshes_tickets_with_a_comment_and_opens_its_own_pr() {
 #[test]
 fn racing_publishers_make_no_duplicates() {
     let d = GithubDouble::start();
-    // Hold both runs' searches (tickets, then rolling issue) and PR lookups so that both
-    // finish looking before either creates anything: the check-then-create race for sure.
-    d.inject(
-        "GET",
-        "/search/issues",
-        Fault::Delay(Duration::from_millis(400)),
-        0,
-        4,
-    );
+    // Hold both runs' searches (tickets, then rolling issue) and PR lookups until both
+    // runs have made them, so that both finish looking before either creates anything:
+    // the check-then-create race for sure, however the threads are scheduled.
+    let searches = Rendezvous::new(2);
+    d.inject("GET", "/search/issues", Fault::Rendezvous(searches), 0, 4);
+    let pulls = Rendezvous::new(2);
     d.inject(
         "GET",
         "/repos/octo-org/widgets/pulls",
-        Fault::Delay(Duration::from_millis(400)),
+        Fault::Rendezvous(pulls),
         0,
         2,
     );

@@ -228,3 +228,23 @@ fn a_lock_held_too_long_is_a_warning_not_a_hang() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("held for more than"));
     FileExt::unlock(&f).unwrap();
 }
+
+#[test]
+fn secrets_in_arguments_and_output_never_reach_the_log() {
+    let repo = git_repo();
+    let log = repo.path().join("log.ndjson");
+    let token = format!("ghp_{}", "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8");
+    let out = exec_in(
+        repo.path(),
+        &log,
+        &["sh", "-c", &format!("echo token={token}")],
+        b"",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("token={token}\n")
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains(&token), "{text}");
+    assert!(text.contains("[REDACTED:github-token]"), "{text}");
+}

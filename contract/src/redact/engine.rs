@@ -1,0 +1,652 @@
+//! The matching engine: a keyword prefilter built once per process, then each family's
+//! regexes compiled lazily (the first time one of its keywords is seen) and run only on the
+//! line around each keyword hit.
+//!
+//! Why this shape: the shim starts on every tool call, and compiling one regex costs ~0.2 ms,
+//! so compiling all families up front would dominate its start-up. Clean text (the common
+//! case) must also be fast: it costs one SIMD keyword scan and nothing else.
+//!
+//! The prefilter is two packed (Teddy) searchers from aho-corasick:
+//! - keywords of 4+ bytes, matched case-insensitively by lower-casing the input in 4 KiB
+//!   stack chunks (aho-corasick's own case-insensitive mode turns its SIMD prefilter off,
+//!   which measured 3x slower);
+//! - a handful of exact 3-byte keywords (`xox`, `sk-`, `hf_`, `SG.`, `://`) on the raw bytes,
+//!   kept apart because one short pattern among many slows the SIMD scan for all of them.
+//!
+//! Every keyword start position is reported (the scan restarts one byte after each hit), so
+//! overlapping keywords (`sshpass` / `pass=`) are all seen.
+
+use std::sync::OnceLock;
+
+use aho_corasick::{packed, AhoCorasick, Input, MatchKind};
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+
+use super::checks::Caps;
+use super::families::{Matcher, Pattern, Scope, FAMILIES};
+use super::pem;
+
+/// A byte range to replace with `[REDACTED:<family id>]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub family: u16,
+}
+
+impl Span {
+    pub(crate) fn id(&self) -> &'static str {
+        FAMILIES[self.family as usize].id
+    }
+}
+
+/// Bytes of left context a line window keeps before a keyword when the line is longer.
+const WINDOW_LEFT: usize = 1024;
+/// Bytes of right context a line window keeps after a keyword when the line is longer.
+const WINDOW_RIGHT: usize = 16 * 1024;
+/// A later hit inside a clipped window is only "covered" if the window still extends this far
+/// around it; otherwise the family runs again on a window around the new hit.
+const MARGIN_LEFT: usize = 256;
+const MARGIN_RIGHT: usize = 4 * 1024;
+/// The longest stretch a match can need beyond a keyword: the stream redactor keeps at least
+/// this much look-ahead and context around the bytes it emits.
+pub(crate) const MAX_REACH: usize = WINDOW_RIGHT + pem::MAX_BLOCK + 1024;
+
+/// Lower-casing chunk for the case-insensitive scan.
+const CHUNK: usize = 4096;
+/// Keywords shorter than this go to the exact short-keyword scan.
+const LONG_KEYWORD: usize = 4;
+
+type Precheck = fn(&[u8], usize) -> bool;
+
+/// Upper bound on the number of patterns over all families (per-call state is on the stack).
+const MAX_PATTERNS: usize = 64;
+
+/// What a keyword hit triggers: one pattern.
+struct Target {
+    pattern: u16,
+    /// Compare the original bytes with this (case-sensitive keyword).
+    exact: Option<&'static [u8]>,
+    precheck: Option<Precheck>,
+}
+
+struct Entry {
+    len: usize,
+    targets: Vec<Target>,
+}
+
+/// One pattern of one family, with its regex compiled on first use.
+struct Pat {
+    family: u16,
+    def: &'static Pattern,
+    regex: OnceLock<Regex>,
+}
+
+impl Pat {
+    fn regex(&self, re: &str) -> &Regex {
+        self.regex.get_or_init(|| {
+            RegexBuilder::new(re)
+                .unicode(false)
+                .multi_line(true)
+                .build()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "a redaction pattern of {} does not compile: {e}",
+                        FAMILIES[self.family as usize].id
+                    )
+                })
+        })
+    }
+}
+
+enum Finder {
+    Teddy(packed::Searcher),
+    Ac(AhoCorasick),
+}
+
+impl Finder {
+    fn new(patterns: &[Vec<u8>]) -> Finder {
+        if let Some(s) = packed::Config::new().builder().extend(patterns).build() {
+            return Finder::Teddy(s);
+        }
+        // No SIMD Teddy on this CPU: a leftmost-first automaton gives the same answers.
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(patterns)
+            .expect("redaction keywords are plain literals");
+        Finder::Ac(ac)
+    }
+
+    /// First keyword match starting at or after `at`: (start, pattern index).
+    #[inline]
+    fn find(&self, hay: &[u8], at: usize) -> Option<(usize, usize)> {
+        match self {
+            Finder::Teddy(s) => s
+                .find_in(
+                    hay,
+                    aho_corasick::Span {
+                        start: at,
+                        end: hay.len(),
+                    },
+                )
+                .map(|m| (m.start(), m.pattern().as_usize())),
+            Finder::Ac(ac) => ac
+                .find(Input::new(hay).span(at..hay.len()))
+                .map(|m| (m.start(), m.pattern().as_usize())),
+        }
+    }
+}
+
+struct Prefilter {
+    long: Finder,
+    long_entries: Vec<Entry>,
+    long_overlap: usize,
+    short: Finder,
+    short_entries: Vec<Entry>,
+    pats: Vec<Pat>,
+}
+
+/// The prefilter's spelling of a byte: ASCII lower case, `-` as `_`.
+#[inline(always)]
+fn fold(b: u8) -> u8 {
+    let b = b.to_ascii_lowercase();
+    if b == b'-' {
+        b'_'
+    } else {
+        b
+    }
+}
+
+/// `://` only matters when the authority has `user:password@`: check that by hand before
+/// running the regex, because URLs are common in clean logs.
+fn url_has_userinfo(hay: &[u8], pos: usize) -> bool {
+    let rest = &hay[pos + 3..hay.len().min(pos + 3 + 512)];
+    let mut colon = false;
+    for &b in rest {
+        match b {
+            b':' => colon = true,
+            b'@' => return colon,
+            b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' => return false,
+            b if b.is_ascii_whitespace() => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+fn build_prefilter() -> Prefilter {
+    let mut long_pats: Vec<Vec<u8>> = Vec::new();
+    let mut long_entries: Vec<Entry> = Vec::new();
+    let mut short_pats: Vec<Vec<u8>> = Vec::new();
+    let mut short_entries: Vec<Entry> = Vec::new();
+    let mut pats = Vec::new();
+    for (fi, fam) in FAMILIES.iter().enumerate() {
+        for def in fam.patterns {
+            let pi = pats.len() as u16;
+            pats.push(Pat {
+                family: fi as u16,
+                def,
+                regex: OnceLock::new(),
+            });
+            for kw in def.keywords {
+                let bytes = kw.as_bytes();
+                let long = bytes.len() >= LONG_KEYWORD;
+                let (list, entries, key) = if long {
+                    (
+                        &mut long_pats,
+                        &mut long_entries,
+                        bytes.iter().map(|&b| fold(b)).collect(),
+                    )
+                } else {
+                    (&mut short_pats, &mut short_entries, bytes.to_vec())
+                };
+                let idx = match list.iter().position(|p| *p == key) {
+                    Some(i) => i,
+                    None => {
+                        list.push(key);
+                        entries.push(Entry {
+                            len: bytes.len(),
+                            targets: Vec::new(),
+                        });
+                        list.len() - 1
+                    }
+                };
+                let exact = (fam.exact_keywords && long).then_some(bytes);
+                let precheck: Option<Precheck> = (*kw == "://").then_some(url_has_userinfo);
+                entries[idx].targets.push(Target {
+                    pattern: pi,
+                    exact,
+                    precheck,
+                });
+            }
+        }
+    }
+    assert!(
+        pats.len() <= MAX_PATTERNS,
+        "raise MAX_PATTERNS to {}",
+        pats.len()
+    );
+    let long_overlap = long_pats.iter().map(Vec::len).max().unwrap_or(1) - 1;
+    Prefilter {
+        long: Finder::new(&long_pats),
+        long_entries,
+        long_overlap,
+        short: Finder::new(&short_pats),
+        short_entries,
+        pats,
+    }
+}
+
+fn prefilter() -> &'static Prefilter {
+    static PREFILTER: OnceLock<Prefilter> = OnceLock::new();
+    PREFILTER.get_or_init(build_prefilter)
+}
+
+/// Calls `on_hit(position, entry)` for every keyword occurrence; stops when it returns false.
+fn scan_keywords(pf: &Prefilter, hay: &[u8], mut on_hit: impl FnMut(usize, &Entry) -> bool) {
+    let mut buf = [0u8; CHUNK + 64];
+    debug_assert!(pf.long_overlap <= 64);
+    let mut s = 0;
+    while s < hay.len() {
+        let e = hay.len().min(s + CHUNK + pf.long_overlap);
+        let report_end = if e == hay.len() { e } else { s + CHUNK };
+        for (d, &b) in buf.iter_mut().zip(&hay[s..e]) {
+            *d = fold(b);
+        }
+        let w = &buf[..e - s];
+        let mut at = 0;
+        while let Some((st, pid)) = pf.long.find(w, at) {
+            if s + st >= report_end {
+                break;
+            }
+            if !on_hit(s + st, &pf.long_entries[pid]) {
+                return;
+            }
+            at = st + 1;
+        }
+        s += CHUNK;
+    }
+    let mut at = 0;
+    while let Some((st, pid)) = pf.short.find(hay, at) {
+        if !on_hit(st, &pf.short_entries[pid]) {
+            return;
+        }
+        at = st + 1;
+    }
+}
+
+/// A window a line-scoped pattern has already been run on.
+#[derive(Clone, Copy)]
+struct Window {
+    start: usize,
+    end: usize,
+    start_is_line: bool,
+    end_is_line: bool,
+}
+
+impl Window {
+    const NONE: Window = Window {
+        start: 1,
+        end: 0,
+        start_is_line: true,
+        end_is_line: true,
+    };
+
+    fn around(hay: &[u8], pos: usize, len: usize) -> Window {
+        let lo = pos.saturating_sub(WINDOW_LEFT);
+        let (start, start_is_line) = match memchr::memrchr(b'\n', &hay[lo..pos]) {
+            Some(i) => (lo + i + 1, true),
+            None => (lo, lo == 0),
+        };
+        let from = pos + len;
+        let hi = hay.len().min(from + WINDOW_RIGHT);
+        let (end, end_is_line) = match memchr::memchr(b'\n', &hay[from..hi]) {
+            Some(i) => (from + i, true),
+            None => (hi, hi == hay.len()),
+        };
+        Window {
+            start,
+            end,
+            start_is_line,
+            end_is_line,
+        }
+    }
+
+    /// Whether a keyword at `pos..pos+len` has all the context it could need inside.
+    fn covers(&self, pos: usize, len: usize) -> bool {
+        let left = if self.start_is_line { 0 } else { MARGIN_LEFT };
+        let right = if self.end_is_line { 0 } else { MARGIN_RIGHT };
+        pos >= self.start + left && pos + len + right <= self.end
+    }
+}
+
+/// The `[REDACTED:<id>]` labels already in the input, found on first need.
+///
+/// A candidate whose secret overlaps or touches one, or whose match (context included)
+/// overlaps one, is never a new secret: it is an earlier redaction seen with new context
+/// (`-u [REDACTED:stripe-key]:` looks like `curl -u user:password`; the `]` of a label is a
+/// word boundary before `_TOKEN=`), or a value cut short by a label (`token =abc[REDACTED:..`
+/// would be judged on `abc` alone, where the first pass judged the whole value). Dropping
+/// such candidates is what makes `redact(redact(x)) == redact(x)`. A secret merely *next to*
+/// a label (`[REDACTED:x] DB_PASSWORD=y`) is still found.
+struct Labels(Option<Vec<(usize, usize)>>);
+
+impl Labels {
+    /// Whether a label intersects `start..end`; with `touching`, also one that ends at
+    /// `start` or begins at `end`.
+    fn hit(&mut self, hay: &[u8], (start, end): (usize, usize), touching: bool) -> bool {
+        let labels = self.0.get_or_insert_with(|| {
+            memchr::memmem::find_iter(hay, b"[REDACTED:")
+                .filter_map(|i| {
+                    let tail = &hay[i + 10..hay.len().min(i + 10 + 40)];
+                    let k = memchr::memchr(b']', tail)?;
+                    Some((i, i + 10 + k + 1))
+                })
+                .collect()
+        });
+        // Labels are disjoint and sorted, so their ends are sorted too.
+        let t = usize::from(touching);
+        let i = labels.partition_point(|&(_, e)| e + t <= start);
+        labels.get(i).is_some_and(|&(s, _)| s < end + t)
+    }
+}
+
+/// Per-call state of `find_spans`.
+struct Search<'a> {
+    hay: &'a [u8],
+    spans: &'a mut Vec<Span>,
+    first_only: bool,
+    labels: Labels,
+    locs: [Option<CaptureLocations>; MAX_PATTERNS],
+}
+
+impl Search<'_> {
+    /// Runs pattern `pi` on `hay[start..end]` (look-around sees the whole `hay`), pushing
+    /// accepted spans. Returns true when something was found.
+    fn run(&mut self, pat: &Pat, pi: usize, (start, end): (usize, usize)) -> bool {
+        let hay = self.hay;
+        let family = pat.family;
+        let before = self.spans.len();
+        match pat.def.matcher {
+            Matcher::PrivateKey => {
+                let mut found = Vec::new();
+                pem::find_blocks(&hay[..end], &mut found, false);
+                for (s, e) in found {
+                    if s >= start && !self.labels.hit(hay, (s, e), true) {
+                        self.spans.push(Span {
+                            start: s,
+                            end: e,
+                            family,
+                        });
+                        if self.first_only {
+                            return true;
+                        }
+                    }
+                }
+            }
+            Matcher::Regex(src) => {
+                let re = pat.regex(src);
+                let locs = self.locs[pi].get_or_insert_with(|| re.capture_locations());
+                let limited = &hay[..end];
+                let mut at = start;
+                while at <= end {
+                    let Some(m) = re.captures_read_at(locs, limited, at) else {
+                        break;
+                    };
+                    let caps = Caps { hay, locs };
+                    let accepted = match (pat.def.check)(&caps) {
+                        Some((s, e))
+                            if e > s
+                                && !self.labels.hit(hay, (s, e), true)
+                                && !self.labels.hit(hay, (m.start(), m.end()), false) =>
+                        {
+                            self.spans.push(Span {
+                                start: s,
+                                end: e,
+                                family,
+                            });
+                            if self.first_only {
+                                return true;
+                            }
+                            Some(e)
+                        }
+                        _ => None,
+                    };
+                    // Continue after the replaced bytes, not after the whole match: trailing
+                    // context (the `@host` of a URL) may hold the start of the next candidate.
+                    // After a rejected candidate, look again from just after its start: it
+                    // must not hide a shorter candidate inside it. Either way, what is found
+                    // does not depend on text before it, which keeps redaction idempotent.
+                    at = accepted.map_or(m.start() + 1, |e| e.max(m.start() + 1));
+                }
+            }
+        }
+        self.spans.len() > before
+    }
+}
+
+/// Finds every secret in `hay` and leaves `spans` sorted, disjoint and merged (overlapping
+/// matches become one span named after the highest-priority family). With `first_only`,
+/// stops at the first secret. Returns whether anything was found.
+pub(crate) fn find_spans(hay: &[u8], spans: &mut Vec<Span>, first_only: bool) -> bool {
+    spans.clear();
+    let pf = prefilter();
+    let mut windows = [Window::NONE; MAX_PATTERNS];
+    let mut document = [false; MAX_PATTERNS];
+    let mut search = Search {
+        hay,
+        spans,
+        first_only,
+        labels: Labels(None),
+        locs: std::array::from_fn(|_| None),
+    };
+    let mut done = false;
+    scan_keywords(pf, hay, |pos, entry| {
+        for t in &entry.targets {
+            if let Some(ex) = t.exact {
+                if &hay[pos..pos + ex.len()] != ex {
+                    continue;
+                }
+            }
+            if let Some(check) = t.precheck {
+                if !check(hay, pos) {
+                    continue;
+                }
+            }
+            let pi = t.pattern as usize;
+            let pat = &pf.pats[pi];
+            match FAMILIES[pat.family as usize].scope {
+                Scope::Document => document[pi] = true,
+                Scope::Line => {
+                    if windows[pi].covers(pos, entry.len) {
+                        continue;
+                    }
+                    let w = Window::around(hay, pos, entry.len);
+                    windows[pi] = w;
+                    if search.run(pat, pi, (w.start, w.end)) && first_only {
+                        done = true;
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    });
+    if !done {
+        for (pi, pat) in pf.pats.iter().enumerate() {
+            if document[pi] && search.run(pat, pi, (0, hay.len())) && first_only {
+                break;
+            }
+        }
+    }
+    normalize(search.spans);
+    !search.spans.is_empty()
+}
+
+/// Sorts and merges overlapping spans; the merged span keeps the lowest family index (the
+/// most specific family, see `families.rs`).
+fn normalize(spans: &mut Vec<Span>) {
+    if spans.len() < 2 {
+        return;
+    }
+    spans.sort_unstable_by_key(|s| (s.start, s.family));
+    let mut out = 0;
+    for i in 1..spans.len() {
+        let cur = spans[i];
+        let last = &mut spans[out];
+        if cur.start < last.end {
+            last.end = last.end.max(cur.end);
+            last.family = last.family.min(cur.family);
+        } else {
+            out += 1;
+            spans[out] = cur;
+        }
+    }
+    spans.truncate(out + 1);
+}
+
+/// Appends `hay` to `out` with every span replaced by its label. Spans are sorted; a span
+/// starting inside the previous one (possible after widening to char boundaries) continues it.
+pub(crate) fn apply(hay: &[u8], spans: &[Span], out: &mut Vec<u8>) {
+    let mut last = 0;
+    for s in spans {
+        if s.end <= last {
+            continue;
+        }
+        if s.start >= last {
+            out.extend_from_slice(&hay[last..s.start]);
+            out.extend_from_slice(b"[REDACTED:");
+            out.extend_from_slice(s.id().as_bytes());
+            out.push(b']');
+        }
+        last = s.end;
+    }
+    out.extend_from_slice(&hay[last..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        for pat in &prefilter().pats {
+            if let Matcher::Regex(src) = pat.def.matcher {
+                pat.regex(src);
+            }
+        }
+    }
+
+    #[test]
+    fn keyword_rules_hold() {
+        let mut long = Vec::new();
+        let mut short = Vec::new();
+        for fam in &FAMILIES {
+            for kw in fam.patterns.iter().flat_map(|p| p.keywords) {
+                assert!(kw.len() >= 3, "{}: keyword {kw:?} too short", fam.id);
+                if kw.len() < LONG_KEYWORD {
+                    assert!(
+                        fam.exact_keywords,
+                        "{}: short keyword {kw:?} must be exact",
+                        fam.id
+                    );
+                    short.push(kw.as_bytes().to_vec());
+                } else {
+                    long.push(kw.bytes().map(fold).collect::<Vec<u8>>());
+                }
+            }
+            assert!(
+                fam.patterns.iter().all(|p| !p.keywords.is_empty()),
+                "{}: a pattern without keywords would never run",
+                fam.id
+            );
+        }
+        for set in [&long, &short] {
+            for a in set.iter() {
+                for b in set.iter() {
+                    assert!(
+                        a == b || !b.starts_with(a),
+                        "keyword {a:?} is a prefix of {b:?}"
+                    );
+                }
+            }
+        }
+        // The SIMD searcher refuses more than 64 patterns.
+        long.sort();
+        long.dedup();
+        assert!(long.len() <= 64, "{} long keywords", long.len());
+        assert!(long.iter().all(|k| k.len() <= 64));
+    }
+
+    #[test]
+    fn keywords_split_across_chunks_are_found() {
+        for offset in [CHUNK - 4, CHUNK - 3, CHUNK - 1, CHUNK, 2 * CHUNK - 2] {
+            let mut hay = vec![b'.'; offset];
+            hay.extend_from_slice(b"TWILIO");
+            hay.extend_from_slice(&[b'.'; 100]);
+            let mut hits = Vec::new();
+            scan_keywords(prefilter(), &hay, |p, e| {
+                hits.push((p, e.len));
+                true
+            });
+            assert_eq!(hits, vec![(offset, 6)], "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn overlapping_keywords_are_all_reported() {
+        // `sshp` and `ass=` overlap in `SSHPASS=`.
+        let mut hits = Vec::new();
+        scan_keywords(prefilter(), b"SSHPASS=x", |p, _| {
+            hits.push(p);
+            true
+        });
+        assert_eq!(hits, vec![0, 4]);
+    }
+
+    #[test]
+    fn normalize_merges_and_prefers_specific() {
+        let mut v = vec![
+            Span {
+                start: 10,
+                end: 20,
+                family: 5,
+            },
+            Span {
+                start: 0,
+                end: 4,
+                family: 3,
+            },
+            Span {
+                start: 12,
+                end: 30,
+                family: 2,
+            },
+            Span {
+                start: 30,
+                end: 31,
+                family: 1,
+            },
+        ];
+        normalize(&mut v);
+        assert_eq!(
+            v,
+            vec![
+                Span {
+                    start: 0,
+                    end: 4,
+                    family: 3
+                },
+                Span {
+                    start: 10,
+                    end: 30,
+                    family: 2
+                },
+                Span {
+                    start: 30,
+                    end: 31,
+                    family: 1
+                },
+            ]
+        );
+    }
+}
