@@ -38,6 +38,8 @@ pub enum Command {
     RunId(RunIdArgs),
     /// Write one Harbor eval task per friction cluster (see docs/closed-loop.md).
     ExportHarbor(crate::harbor::ExportArgs),
+    /// Write a self-contained HTML report with charts (see docs/report.md); prints its path.
+    Report(ReportArgs),
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
@@ -90,6 +92,28 @@ pub struct RunIdArgs {
     pub now: Option<DateTime<Utc>>,
 }
 
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The repository (default: the git top level of the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// The HTML file to write (default: report.html in the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// The reference time, RFC 3339 (default: now, shown in the report).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+    /// The tool-call log (default: $CODEX_TOOLCALLS_LOG, else <repo>/.codex/toolcalls.ndjson).
+    #[arg(long, value_name = "PATH")]
+    pub log: Option<PathBuf>,
+    /// The window the report covers (default from config: the 24h rollup).
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<String>,
+    /// The config file (default: <repo>/.codex/improvement.toml when present).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
 fn print(text: &str) -> ExitCode {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
@@ -117,6 +141,23 @@ pub fn dispatch(cli: Cli) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Report(a) => {
+            let req = crate::report::ReportRequest {
+                repo: a.repo,
+                out: a.out,
+                now: a.now,
+                log: a.log,
+                window: a.window,
+                config: a.config,
+            };
+            match crate::report::generate(&req) {
+                Ok(w) => print(&format!("{}\n", w.path.display())),
+                Err(e) => {
+                    eprintln!("codex-analyzer: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Run(a) => {
             let req = RunRequest {
                 repo: a.repo,

@@ -20,6 +20,7 @@ pub mod guidance;
 pub mod harbor;
 pub mod output;
 pub mod publish;
+pub mod report;
 pub mod rules;
 pub mod run;
 pub mod runlog;
