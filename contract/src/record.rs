@@ -74,6 +74,10 @@ pub mod events {
     pub const SUBAGENT_START: &str = "subagent_start";
     pub const SUBAGENT_STOP: &str = "subagent_stop";
     pub const INTERRUPT: &str = "interrupt";
+    /// An error the agent reported that ended no call (`reason` holds its redacted text).
+    pub const ERROR: &str = "error";
+    /// A `codex exec --json` turn that failed (`turn.failed`); carries `reason`.
+    pub const TURN_FAILED: &str = "turn_failed";
 }
 
 /// A call's outcome. `unknown` means no evidence; it is never guessed as `ok`.
@@ -263,6 +267,10 @@ pub struct Record {
     /// The agent model, when the source tells it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The subagent that made the call, or that a `subagent_*` event is about (Codex hooks
+    /// of a subagent carry the parent's `session_id` and their own `agent_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
 }
 
 impl Record {

@@ -44,13 +44,125 @@ enum Cmd {
         )]
         cmd: Vec<OsString>,
     },
+    /// Record one Codex or Claude Code hook payload from stdin (run by the agent; prints
+    /// nothing, always exits 0). Install with `codex-shim install`.
+    Hook {
+        /// Append to this log instead of the default (<git top of the payload's cwd>/.codex/).
+        #[arg(long, value_name = "PATH")]
+        log: Option<PathBuf>,
+    },
+    /// Backfill the log from Codex session rollouts, or record a `codex exec --json` stream.
+    #[command(
+        after_help = "Examples:\n  codex-shim import ~/.codex/sessions\n  codex-shim import rollout-2026-11-22T00-09-57-….jsonl\n  \
+        codex exec --json \"fix the build\" | codex-shim import --exec-json | jq .\n\n\
+        Idempotent: records the log already holds are skipped, so importing twice adds nothing."
+    )]
+    Import {
+        /// Rollout files, or folders searched recursively for rollout-*.jsonl.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Append to this log instead of the default.
+        #[arg(long, value_name = "PATH")]
+        log: Option<PathBuf>,
+        /// Read a `codex exec --json` stream on stdin, pass it to stdout unchanged, and record
+        /// its calls.
+        #[arg(long)]
+        exec_json: bool,
+    },
+    /// Print the recorded calls, one per line (folded from all their records).
+    Calls {
+        /// Read this log instead of the default.
+        #[arg(long, value_name = "PATH")]
+        log: Option<PathBuf>,
+        /// One JSON object per line (the folded `Call`), for other tools.
+        #[arg(long)]
+        json: bool,
+        /// Only calls of the session whose ID starts with this.
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+        /// Only failing calls (failed, denied, blocked, aborted, timeout).
+        #[arg(long)]
+        failed: bool,
+    },
+    /// Add the shim's hooks to a Codex hooks.json (the repository's, or the user's).
+    #[command(
+        after_help = "Examples:\n  codex-shim install                  # <git top level>/.codex/hooks.json\n  \
+        codex-shim install --user           # $CODEX_HOME/hooks.json (~/.codex)\n  \
+        codex-shim install --command \"$HOME/.cargo/bin/codex-shim hook\"\n  \
+        codex-shim install --uninstall\n\n\
+        Other hooks in the file are kept; installing twice writes the same file."
+    )]
+    Install {
+        /// The repository whose .codex/hooks.json to edit (default: the current git top level).
+        #[arg(long, value_name = "DIR", conflicts_with = "user")]
+        repo: Option<PathBuf>,
+        /// Edit $CODEX_HOME/hooks.json (default ~/.codex/hooks.json) instead.
+        #[arg(long)]
+        user: bool,
+        /// Remove the shim's entries (and nothing else).
+        #[arg(long)]
+        uninstall: bool,
+        /// The hook command; it must run `codex-shim hook`.
+        #[arg(long, value_name = "CMD", default_value = codex_shim::install::DEFAULT_COMMAND)]
+        command: String,
+    },
 }
 
 fn main() {
+    // The hook runs on every tool call and must never exit non-zero (exit 2 from an argument
+    // error would block a tool call): it bypasses clap and parses its few flags itself.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "hook") {
+        std::process::exit(codex_shim::hook::main(std::env::args_os().skip(2)));
+    }
     let cli = Cli::parse();
     let code = match cli.command {
         Cmd::Exec { log, quiet, cmd } => {
             codex_shim::exec::run(&cmd, &codex_shim::exec::ExecOptions { log, quiet })
+        }
+        Cmd::Hook { log } => {
+            let args = log.map(|l| vec![OsString::from("--log"), l.into_os_string()]);
+            codex_shim::hook::main(args.unwrap_or_default())
+        }
+        Cmd::Import {
+            paths,
+            log,
+            exec_json,
+        } => codex_shim::import::run(&codex_shim::import::ImportOptions {
+            paths,
+            log,
+            exec_json,
+        }),
+        Cmd::Calls {
+            log,
+            json,
+            session,
+            failed,
+        } => codex_shim::calls::run(&codex_shim::calls::CallsOptions {
+            log,
+            json,
+            session,
+            failed,
+        }),
+        Cmd::Install {
+            repo,
+            user,
+            uninstall,
+            command,
+        } => {
+            let target = if user {
+                codex_shim::install::Target::User
+            } else {
+                let dir = repo.unwrap_or_else(|| {
+                    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+                    codex_contract::paths::git_top_level(&cwd).unwrap_or(cwd)
+                });
+                codex_shim::install::Target::Repo(dir)
+            };
+            codex_shim::install::run(&codex_shim::install::InstallOptions {
+                target,
+                uninstall,
+                command,
+            })
         }
     };
     std::process::exit(code);
