@@ -41,7 +41,11 @@ fn newest_source(name: &str) -> std::time::SystemTime {
         }
     }
     let mut newest = std::time::SystemTime::UNIX_EPOCH;
-    let own = if name == "codex-shim" { "shim" } else { "analyzer" };
+    let own = if name == "codex-shim" {
+        "shim"
+    } else {
+        "analyzer"
+    };
     for krate in ["contract", own] {
         walk(&workspace_root().join(krate).join("src"), &mut newest);
     }

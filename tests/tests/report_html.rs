@@ -592,10 +592,10 @@ fn expected() -> Vec<(&'static str, Vec<(String, String)>)> {
             "signatures",
             vec![
                 // Cluster templates come from signature.rs (cluster-v2): every path is
-                // `<path>`, so the two `cat` clusters (different errors) share a label.
-                s("Bash: <path> run --workspace", "5"),
-                s("Bash: cat <path>", "2"),
-                s("Bash: cat <path>", "1"),
+                // `<path>`, so the error type tells the two `cat` clusters apart.
+                s("Bash: <path> run --workspace · command_not_found", "5"),
+                s("Bash: cat <path> · permission_denied", "2"),
+                s("Bash: cat <path> · file_not_found", "1"),
             ],
         ),
         (

@@ -245,7 +245,10 @@ fn assemble(
         .map(|c| SignatureRow {
             kind: "command".into(),
             id: c.id.clone(),
-            label: clean(&format!("{}: {}", c.tool, c.command_template), 240),
+            label: clean(
+                &format!("{}: {} · {}", c.tool, c.command_template, c.error_type),
+                240,
+            ),
             error_type: clean(&c.error_type, 80),
             template: clean(&c.error_template, 240),
             count: u64::from(c.count),
