@@ -9,16 +9,21 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
+use crate::closed_loop::ClosedLoop;
+use crate::github::GithubStage;
 use crate::output::{self, Format, Style};
+use crate::publish::GithubTarget;
 use crate::run::{self, RunRequest};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "codex-analyzer",
     version,
-    about = "Twice-daily analysis of agent tool calls, git and CI: findings, state, run log.",
-    long_about = "Twice-daily analysis of agent tool calls, git history and CI logs.\n\n\
-                  `run` is a dry run unless --apply is given. See docs/analyzer.md."
+    about = "Twice-daily analysis of agent tool calls, git, PRs and CI: findings, state, run log, GitHub tickets and PR, Harbor tasks.",
+    long_about = "Twice-daily analysis of agent tool calls, git history, PRs and CI logs.\n\n\
+                  `run` is a dry run unless --apply is given; with --apply and GITHUB_TOKEN it \
+                  publishes tickets, the rolling issue and one draft PR per run. See \
+                  docs/analyzer.md and docs/github.md."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,6 +36,10 @@ pub enum Command {
     Run(RunArgs),
     /// Print the run ID (YYYY-MM-DD-AM|PM in America/Phoenix) of --now.
     RunId(RunIdArgs),
+    /// Write one Harbor eval task per friction cluster (see docs/closed-loop.md).
+    ExportHarbor(crate::harbor::ExportArgs),
+    /// Write a self-contained HTML report with charts (see docs/report.md); prints its path.
+    Report(ReportArgs),
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
@@ -70,6 +79,10 @@ pub struct RunArgs {
     /// The config file (default: <repo>/.codex/improvement.toml when present).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// The GitHub repository to read signals from and publish to (default:
+    /// $GITHUB_REPOSITORY). Publishing also needs --apply and $GITHUB_TOKEN.
+    #[arg(long = "github-repo", value_name = "OWNER/NAME")]
+    pub github_repo: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -77,6 +90,28 @@ pub struct RunIdArgs {
     /// The instant, RFC 3339 (default: now).
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     pub now: Option<DateTime<Utc>>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The repository (default: the git top level of the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// The HTML file to write (default: report.html in the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// The reference time, RFC 3339 (default: now, shown in the report).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+    /// The tool-call log (default: $CODEX_TOOLCALLS_LOG, else <repo>/.codex/toolcalls.ndjson).
+    #[arg(long, value_name = "PATH")]
+    pub log: Option<PathBuf>,
+    /// The window the report covers (default from config: the 24h rollup).
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<String>,
+    /// The config file (default: <repo>/.codex/improvement.toml when present).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 fn print(text: &str) -> ExitCode {
@@ -99,6 +134,30 @@ pub fn dispatch(cli: Cli) -> ExitCode {
             "{}\n",
             codex_contract::runid::run_id(a.now.unwrap_or_else(Utc::now))
         )),
+        Command::ExportHarbor(a) => match crate::harbor::run_export_cli(a) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("codex-analyzer export-harbor: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Report(a) => {
+            let req = crate::report::ReportRequest {
+                repo: a.repo,
+                out: a.out,
+                now: a.now,
+                log: a.log,
+                window: a.window,
+                config: a.config,
+            };
+            match crate::report::generate(&req) {
+                Ok(w) => print(&format!("{}\n", w.path.display())),
+                Err(e) => {
+                    eprintln!("codex-analyzer: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Run(a) => {
             let req = RunRequest {
                 repo: a.repo,
@@ -112,7 +171,12 @@ pub fn dispatch(cli: Cli) -> ExitCode {
                 config: a.config,
                 progress: std::io::stderr().is_terminal(),
             };
-            match run::run(&req) {
+            // The stages beyond the built-in rules, in order: the closed loop (signals,
+            // clusters) first, so the GitHub stage can put its clusters in tickets, the
+            // rolling issue and AGENTS.md.
+            let mut closed_loop = ClosedLoop;
+            let mut github = GithubStage::new(GithubTarget::from_env(a.github_repo.as_deref()));
+            match run::run_with(&req, &mut [&mut closed_loop, &mut github]) {
                 Ok(out) => {
                     let style = Style {
                         colour: a.format == Format::Text && output::use_colour(),

@@ -6,10 +6,15 @@
 //! the output). Grouping is exact on that key, so it is deterministic: the same calls in any
 //! order give the same clusters, the same IDs and the same ranking.
 //!
-//! **ID.** `cl1-` + the first 16 hex digits of SHA-256 over
-//! `"cluster-v1\n<tool>\n<command template>\n<error type>\n<error template>"`. The prefix and
+//! **Templates** come from the analyzer's one normalization algorithm, `crate::signature`
+//! (the same masks as CI failure and command signatures): a failing command here and in the
+//! run log's "Failing command signatures" table has the same template.
+//!
+//! **ID.** `cl2-` + the first 16 hex digits of SHA-256 over
+//! `"cluster-v2\n<tool>\n<command template>\n<error type>\n<error template>"`. The prefix and
 //! the algorithm name change together whenever the key or the normalizers change, so an ID
-//! never silently means something else.
+//! never silently means something else (`cluster-v1` had its own masks; v2 uses
+//! `signature.rs`'s, versioned by `signature::ALGORITHM_VERSION`).
 //!
 //! **Impact** (documented in `docs/closed-loop.md`):
 //!
@@ -25,19 +30,19 @@
 //! [`codex_contract::redact::redact`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use codex_contract::record::shorten;
 use codex_contract::{Call, Status};
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::signature;
+
 /// The name of the grouping algorithm, hashed into every ID.
-pub const CLUSTER_ALGORITHM: &str = "cluster-v1";
+pub const CLUSTER_ALGORITHM: &str = "cluster-v2";
 /// The prefix of every cluster ID made by [`CLUSTER_ALGORITHM`].
-pub const ID_PREFIX: &str = "cl1-";
+pub const ID_PREFIX: &str = "cl2-";
 /// Templates are cut to this many bytes.
 pub const TEMPLATE_MAX: usize = 200;
 /// Sample commands are cut to this many bytes.
@@ -135,7 +140,7 @@ pub struct Alternative {
 /// A group of similar failures.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Cluster {
-    /// Stable ID (`cl1-…`), the cluster's fingerprint.
+    /// Stable ID (`cl2-…`), the cluster's fingerprint.
     pub id: String,
     /// [`CLUSTER_ALGORITHM`] at the time the ID was made.
     pub algorithm: String,
@@ -198,48 +203,18 @@ pub fn is_patch(tool: &str, input: &str) -> bool {
     tool == "apply_patch" || input.trim_start().starts_with("*** Begin Patch")
 }
 
-struct Patterns {
-    ansi: Regex,
-    uuid: Regex,
-    hex: Regex,
-    tmp: Regex,
-    number: Regex,
-    space: Regex,
-}
-
-fn patterns() -> &'static Patterns {
-    static P: OnceLock<Patterns> = OnceLock::new();
-    P.get_or_init(|| Patterns {
-        ansi: Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]").expect("valid regex"),
-        uuid: Regex::new(
-            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
-        )
-        .expect("valid regex"),
-        hex: Regex::new(r"\b(?:0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b(?:0x)?[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*[0-9][0-9a-fA-F]*\b")
-            .expect("valid regex"),
-        tmp: Regex::new(r"/(?:tmp|var/folders|private/var)/[^\s'\x22:]+").expect("valid regex"),
-        number: Regex::new(r"\b[0-9]+(?:\.[0-9]+)*").expect("valid regex"),
-        space: Regex::new(r"\s+").expect("valid regex"),
-    })
-}
-
-/// Replaces the parts of a text that vary between otherwise identical events: escape codes,
-/// temporary paths, UUIDs, hex hashes (7+ digits with a letter and a digit), numbers; collapses whitespace; cuts to
-/// [`TEMPLATE_MAX`] bytes.
+/// A redacted text as a template: the first two non-empty lines through the canonical
+/// [`signature::template_line`] (ANSI escapes, timestamps and runner prefixes cleaned; URLs,
+/// dates, IPs, hashes, hosts, durations, paths, quoted values and numbers masked), joined like
+/// a command signature's, cut to [`TEMPLATE_MAX`] bytes.
 fn template(text: &str) -> String {
-    let p = patterns();
-    let t = p.ansi.replace_all(text, "");
-    let t = p.tmp.replace_all(&t, "<tmp>");
-    let t = p.uuid.replace_all(&t, "<uuid>");
-    let t = p.hex.replace_all(&t, |c: &regex::Captures| {
-        if c[0].len() >= 7 {
-            "<hex>".to_string()
-        } else {
-            c[0].to_string()
-        }
-    });
-    let t = p.number.replace_all(&t, "<n>");
-    let t = p.space.replace_all(t.trim(), " ");
+    let t = text
+        .lines()
+        .filter(|l| !signature::clean_line(l).is_empty())
+        .take(2)
+        .map(signature::template_line)
+        .collect::<Vec<_>>()
+        .join(" ⏎ ");
     shorten_plain(&t, TEMPLATE_MAX)
 }
 
@@ -257,8 +232,8 @@ fn shorten_plain(text: &str, max: usize) -> String {
 
 /// The command template of a call: what "the same command" means for clusters and retry
 /// loops. Patches normalize to `apply_patch` (their bodies always differ); other inputs are
-/// redacted and templated. (The analyzer's canonical normalizer lives in `signature.rs`;
-/// this is the one place to point at it.)
+/// redacted, then templated exactly like a command signature (`signature::command_signature`
+/// gives the same template for the same input).
 pub fn normalize_command(tool: &str, input: &str) -> String {
     if is_patch(tool, input) {
         return "apply_patch".to_string();
@@ -267,8 +242,8 @@ pub fn normalize_command(tool: &str, input: &str) -> String {
 }
 
 /// The error template of a failure's output: the first line that looks like an error (or the
-/// last non-empty line), redacted and templated. See [`normalize_command`] for why this is
-/// its own function.
+/// last non-empty line), redacted and templated by `signature.rs`. Command output is not a CI
+/// log, so the line is picked with the wider [`ERROR_WORDS`] list; the masking is the same.
 pub fn normalize_error(text: &str) -> String {
     template(&redacted(error_line(text)))
 }
@@ -627,17 +602,17 @@ mod tests {
     fn templates_hide_what_varies() {
         assert_eq!(
             normalize_error("thread 'main' panicked at src/main.rs:12:5: index 3 out of range"),
-            "thread 'main' panicked at src/main.rs:<n>:<n>: index <n> out of range"
+            "thread 'main' panicked at <path>:<num>:<num>: index <num> out of range"
         );
         assert_eq!(
             normalize_error(
                 "ok\nerror: cannot open /tmp/.tmpAb12x/file: deadbeef1234 missing\nmore"
             ),
-            "error: cannot open <tmp>: <hex> missing"
+            "error: cannot open <path>: <hex> missing"
         );
         assert_eq!(
             normalize_command("Bash", "  cargo   test\n  --  --test-threads 4 "),
-            "cargo test -- --test-threads <n>"
+            "cargo test ⏎ -- --test-threads <num>"
         );
         assert_eq!(
             normalize_command("apply_patch", "*** Begin Patch\n*** Update File: a.rs"),
@@ -645,6 +620,24 @@ mod tests {
         );
         assert_eq!(normalize_error(""), "");
         assert_eq!(normalize_error("\nfirst\nlast line\n"), "last line");
+    }
+
+    #[test]
+    fn one_normalizer_for_clusters_and_signatures() {
+        for input in [
+            "cat /tmp/build-0a7/out.txt",
+            "/opt/tools-1/bin/cargo-nextest run --workspace",
+            "cargo test -p demo test_12\n  --nocapture",
+            "curl https://api.example.com/v1/items?id=42 -H 'x: 1'",
+        ] {
+            assert_eq!(
+                normalize_command("Bash", input),
+                signature::command_signature("Bash", input).template,
+                "{input}"
+            );
+        }
+        let line = "2026-03-01T10:00:01Z error: /home/runner/work/r/r/src/a.rs:3 took 12ms";
+        assert_eq!(normalize_error(line), signature::template_line(line));
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub struct Tracked {
     pub baseline: Baseline,
     /// This run's count (0 when the finding did not fire).
     pub current: u64,
+    /// This run's rate, for rate rules (beside `baseline.value`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_value: Option<f64>,
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq, Default)]
@@ -162,10 +165,9 @@ pub fn compute(
     }
     for (fp, h) in &state.findings {
         if let (Some(ticket), Some(baseline)) = (&h.ticket, &h.baseline) {
-            let current = findings
-                .iter()
-                .find(|f| &f.fingerprint == fp)
-                .map_or(0, |f| f.evidence.count);
+            let now = findings.iter().find(|f| &f.fingerprint == fp);
+            let current = now.map_or(0, |f| f.evidence.count);
+            let current_value = now.and_then(|f| f.evidence.rate);
             d.tracked.push(Tracked {
                 fingerprint: fp.clone(),
                 rule: h.rule.clone(),
@@ -173,6 +175,7 @@ pub fn compute(
                 ticket: ticket.clone(),
                 baseline: baseline.clone(),
                 current,
+                current_value,
             });
         }
     }

@@ -257,6 +257,17 @@ fn text(out: &RunOutput, st: Style) -> String {
             }
         }
     }
+    if let Some(summary) = out
+        .github
+        .as_ref()
+        .and_then(|g| g.pointer("/publish/summary"))
+        .and_then(|v| v.as_str())
+    {
+        let _ = writeln!(s, "\n{:<12} {summary}", st.bold("GitHub"));
+        for item in out.tickets.iter().chain(&out.pull_requests) {
+            let _ = writeln!(s, "  {:<13} {}", item.kind, item.line());
+        }
+    }
     for w in &out.warnings {
         let _ = writeln!(s, "{} {w}", st.yellow("warning:"));
     }

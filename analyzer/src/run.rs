@@ -1,7 +1,7 @@
-//! The `run` pipeline: resolve → lock (apply only) → load state → skip check → collect →
-//! rules → extensions (`analyze`) → deltas → record in state → extensions (`publish`) →
-//! render the run-log section → write (apply) or describe (dry run) → extensions
-//! (`after_write`).
+//! The `run` pipeline: resolve → lock (apply only) → load state → skip check → extensions
+//! (`gather`) → collect → rules → extensions (`analyze`) → deltas → record in state →
+//! extensions (`publish`) → render the run-log section → write (apply) or describe (dry
+//! run) → extensions (`after_write`).
 //!
 //! Everything a run knows ends up in one [`RunOutput`], which is also the `--format json`
 //! document (`docs/analyzer-output.schema.json`). Stages that other issues add (closed-loop
@@ -18,9 +18,11 @@ use codex_contract::record::format_ts;
 use codex_contract::state::{RunMetrics, State};
 use serde::Serialize;
 
-use crate::collect::ci_logs::{self, CiInput, CiMetrics};
+use crate::collect::ci_logs::{self, CiInput, CiLog, CiMetrics};
 use crate::collect::git::{self, ConfigChange, FileChurn, GitActivity, GitTotals, RevertInfo};
-use crate::collect::toolcalls::{self, LogInput, ToolCallActivity, ToolCallOptions, ToolMetrics};
+use crate::collect::toolcalls::{
+    self, LogInput, RecordSource, ToolCallActivity, ToolCallOptions, ToolMetrics,
+};
 use crate::collect::{Window, WindowInfo};
 use crate::config::{parse_duration, Config};
 use crate::deltas::{self, Deltas};
@@ -155,26 +157,50 @@ pub struct Signals {
     /// `None` when the repository could not be read as git (see `git_error`).
     pub git: Option<GitActivity>,
     pub git_error: Option<String>,
+    /// What extensions could not gather (see [`ExtraInputs::warnings`]).
+    pub gather_warnings: Vec<String>,
+}
+
+/// Inputs extensions bring before the collectors run (the `gather` hook): more tool-call
+/// records and more CI job logs, which then go through the same collectors, windows and
+/// signature algorithm as the local ones.
+#[derive(Default)]
+pub struct ExtraInputs {
+    /// More tool-call logs (e.g. artifacts uploaded by CI agents).
+    pub toolcall_sources: Vec<RecordSource>,
+    /// More CI job logs (e.g. GitHub Actions failed jobs), turned into failures with
+    /// [`ci_logs::failure_from_log`].
+    pub ci_logs: Vec<CiLog>,
+    /// Said in the output's warnings (what could not be gathered).
+    pub warnings: Vec<String>,
 }
 
 /// Runs every collector for the context's windows.
 pub fn collect(ctx: &RunContext) -> Signals {
+    collect_with(ctx, ExtraInputs::default())
+}
+
+/// [`collect`] with what extensions gathered merged in.
+pub fn collect_with(ctx: &RunContext, extra: ExtraInputs) -> Signals {
     let opts = ToolCallOptions {
         min_samples: ctx.config.rules.tool_failure_rate.min_samples,
         top_commands: ctx.config.analysis.top_commands,
         samples: ctx.config.analysis.samples,
     };
     let bar = progress_bar(ctx, &ctx.toolcalls_log);
-    let tool_calls = toolcalls::collect(
+    let tool_calls = toolcalls::collect_with_sources(
         &ctx.toolcalls_log,
         ctx.display(&ctx.toolcalls_log),
+        extra.toolcall_sources,
         ctx.primary,
         ctx.rollup,
         &opts,
         &|n| bar.set_position(n),
     );
     bar.finish_and_clear();
-    let ci = ci_logs::read_dir(&ctx.ci_logs_dir, ctx.display(&ctx.ci_logs_dir));
+    let mut ci = ci_logs::read_dir(&ctx.ci_logs_dir, ctx.display(&ctx.ci_logs_dir));
+    ci.failures
+        .extend(extra.ci_logs.iter().filter_map(ci_logs::failure_from_log));
     let ci_primary = ci_logs::measure(&ci.failures, ctx.primary, ctx.config.analysis.samples);
     let ci_rollup = ci_logs::measure(&ci.failures, ctx.rollup, ctx.config.analysis.samples);
     let spinner = spinner(ctx, "reading git history");
@@ -194,6 +220,7 @@ pub fn collect(ctx: &RunContext) -> Signals {
         ci_rollup,
         git,
         git_error,
+        gather_warnings: extra.warnings,
     }
 }
 
@@ -324,7 +351,10 @@ pub struct WriteAction {
 pub struct PublishedItem {
     /// `ticket`, `rolling_issue`, `pull_request`.
     pub kind: String,
-    /// `created`, `updated`, `unchanged`, `pending`, `skipped`.
+    /// What happened: the publisher's actions (`created`, `updated`, `reopened`,
+    /// `unchanged`, `kept_closed`, `already_exists`, `closed_duplicate`, `superseded`,
+    /// `refused`, `pending`), `planned` in a dry run, `proposed` for the PR a run log
+    /// section travels in (its number is not known inside it).
     pub action: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
@@ -339,9 +369,9 @@ impl PublishedItem {
     /// The run-log line for this item.
     pub fn line(&self) -> String {
         let what = match (&self.number, &self.url) {
-            (Some(n), Some(u)) => format!("[#{n}]({u})"),
-            (Some(n), None) => format!("#{n}"),
-            _ => "(no number yet)".to_string(),
+            (Some(n), Some(u)) => format!(" [#{n}]({u})"),
+            (Some(n), None) => format!(" #{n}"),
+            _ => String::new(),
         };
         let fp = self
             .fingerprint
@@ -349,7 +379,7 @@ impl PublishedItem {
             .map(|f| format!(" · fingerprint {}", runlog::code(f)))
             .unwrap_or_default();
         format!(
-            "{} {what}: {}{fp}",
+            "{}{what}: {}{fp}",
             self.action,
             finding::sample(&self.title, 200)
         )
@@ -444,6 +474,13 @@ pub struct RunOutput {
 /// default; implement the ones you need.
 pub trait Extension {
     fn name(&self) -> &str;
+
+    /// Before the collectors: bring more inputs (tool-call record sources, CI job logs),
+    /// which are windowed, folded and normalized with the local ones, so rules, metrics and
+    /// signatures see them like any other input.
+    fn gather(&mut self, _ctx: &RunContext, _extra: &mut ExtraInputs) -> anyhow::Result<()> {
+        Ok(())
+    }
 
     /// After the built-in rules: add findings (to `out.findings`), signals and clusters
     /// (`out.sessions`, `out.clusters`, `out.github`), run-log Markdown (`out.log_extras`).
@@ -584,7 +621,12 @@ pub fn run_with(
         return Ok(out);
     }
 
-    let signals = collect(&ctx);
+    let mut extra = ExtraInputs::default();
+    for ext in extensions.iter_mut() {
+        ext.gather(&ctx, &mut extra)
+            .with_context(|| format!("stage {}", ext.name()))?;
+    }
+    let signals = collect_with(&ctx, extra);
     out.inputs = Some(Inputs {
         toolcalls: signals.tool_calls.input.clone(),
         ci_logs: signals.ci.clone(),
@@ -704,6 +746,20 @@ fn warn_inputs(ctx: &RunContext, signals: &Signals, out: &mut RunOutput) {
     for p in &signals.ci.problems {
         out.warnings.push(format!("CI log skipped: {p}"));
     }
+    for src in &t.extra_sources {
+        if src.skipped > 0 || src.read_error.is_some() {
+            out.warnings.push(format!(
+                "{}: {} line(s) could not be read and were skipped{}",
+                src.name,
+                src.skipped,
+                src.read_error
+                    .as_ref()
+                    .map(|e| format!("; reading stopped early: {e}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    out.warnings.extend(signals.gather_warnings.iter().cloned());
     if let Some(e) = &signals.git_error {
         out.warnings.push(format!(
             "git history of {} unavailable, git rules skipped: {}",
@@ -720,6 +776,47 @@ struct Plan {
     log_bytes: Vec<u8>,
 }
 
+/// The run log as it is now (`None`: no file yet).
+fn read_run_log(ctx: &RunContext) -> anyhow::Result<Option<Vec<u8>>> {
+    match std::fs::read(&ctx.run_log) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", ctx.run_log.display())),
+    }
+}
+
+/// The bytes an apply appends to a run log holding `existing` for `section`: the file title
+/// when the log is new, a line break to end a cut-off last line, a blank line, the section.
+/// `None` when the log already has this run's section (an interrupted earlier run) and the
+/// run is not forced: then the log is kept as it is.
+fn log_append_bytes(ctx: &RunContext, existing: Option<&[u8]>, section: &str) -> Option<Vec<u8>> {
+    let already = existing
+        .is_some_and(|b| state::run_ids_in_log(&String::from_utf8_lossy(b)).contains(&ctx.run_id));
+    if already && !ctx.force {
+        return None;
+    }
+    let mut log_bytes = Vec::new();
+    match existing {
+        None => log_bytes.extend_from_slice(runlog::LOG_HEADER.as_bytes()),
+        Some(b) if !b.is_empty() && !b.ends_with(b"\n") => log_bytes.push(b'\n'),
+        _ => {}
+    }
+    log_bytes.push(b'\n');
+    log_bytes.extend_from_slice(section.as_bytes());
+    Some(log_bytes)
+}
+
+/// The whole run log after this run's apply appends `section` to it: what the bot PR
+/// commits as `.codex/improvement-log.md`, byte for byte what `--apply` leaves on disk.
+pub fn run_log_after_apply(ctx: &RunContext, section: &str) -> anyhow::Result<Vec<u8>> {
+    let existing = read_run_log(ctx)?;
+    let mut all = existing.clone().unwrap_or_default();
+    if let Some(more) = log_append_bytes(ctx, existing.as_deref(), section) {
+        all.extend_from_slice(&more);
+    }
+    Ok(all)
+}
+
 fn plan_writes(
     ctx: &RunContext,
     loaded: &Loaded,
@@ -727,17 +824,11 @@ fn plan_writes(
     out: &RunOutput,
 ) -> anyhow::Result<Plan> {
     let mut actions = Vec::new();
-    let existing = match std::fs::read(&ctx.run_log) {
-        Ok(b) => Some(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", ctx.run_log.display())),
-    };
-    let already = existing
-        .as_ref()
-        .is_some_and(|b| state::run_ids_in_log(&String::from_utf8_lossy(b)).contains(&ctx.run_id));
-    let mut log_bytes = Vec::new();
+    let existing = read_run_log(ctx)?;
+    let appended = log_append_bytes(ctx, existing.as_deref(), &out.log_section);
     let log_path = ctx.display(&ctx.run_log);
-    if already && !ctx.force {
+    let log_bytes = appended.clone().unwrap_or_default();
+    if appended.is_none() {
         actions.push(WriteAction {
             path: log_path,
             action: "keep".into(),
@@ -748,13 +839,6 @@ fn plan_writes(
             )),
         });
     } else {
-        match &existing {
-            None => log_bytes.extend_from_slice(runlog::LOG_HEADER.as_bytes()),
-            Some(b) if !b.is_empty() && !b.ends_with(b"\n") => log_bytes.push(b'\n'),
-            _ => {}
-        }
-        log_bytes.push(b'\n');
-        log_bytes.extend_from_slice(out.log_section.as_bytes());
         actions.push(WriteAction {
             path: log_path,
             action: if existing.is_some() {

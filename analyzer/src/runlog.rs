@@ -429,6 +429,7 @@ fn impact(out: &RunOutput) -> String {
     };
     let Some(prev) = &d.previous_run else {
         s.push_str("- First recorded run: no previous run to compare with.\n");
+        tracked(&mut s, d);
         return s;
     };
     let _ = writeln!(
@@ -507,6 +508,14 @@ fn impact(out: &RunOutput) -> String {
                 .unwrap_or_default()
         );
     }
+    tracked(&mut s, d);
+    s
+}
+
+/// Measured improvement: each ticketed finding's figure when its ticket was created beside
+/// this run's.
+fn tracked(s: &mut String, d: &crate::deltas::Deltas) {
+    let figure = tracked_figure;
     for t in &d.tracked {
         let _ = writeln!(
             s,
@@ -514,12 +523,11 @@ fn impact(out: &RunOutput) -> String {
             t.ticket.number,
             t.rule,
             code(&t.subject),
-            t.baseline.count,
+            figure(t.baseline.count, t.baseline.value),
             t.baseline.run_id,
-            t.current
+            figure(t.current, t.current_value)
         );
     }
-    s
 }
 
 fn finding_row(f: &Finding) -> String {
@@ -596,6 +604,14 @@ fn focus(out: &RunOutput) -> String {
         );
     }
     s
+}
+
+/// A ticketed finding's figure: the count, with the rate when the rule has one.
+pub fn tracked_figure(count: u64, value: Option<f64>) -> String {
+    match value {
+        Some(v) => format!("{count} ({})", pct(Some(v))),
+        None => count.to_string(),
+    }
 }
 
 #[cfg(test)]

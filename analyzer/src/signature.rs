@@ -334,6 +334,14 @@ fn numbers(s: &str) -> String {
     re.replace_all(s, "<num>").into_owned()
 }
 
+/// One raw line as a template line: [`clean_line`], then [`normalize`], bounded to
+/// [`TEMPLATE_LINE_MAX`] bytes. Every template the analyzer makes — CI error lines, command
+/// signatures, friction clusters (`cluster::normalize_command` / `normalize_error`) — is
+/// built from this one step, so "the same failure" means the same thing everywhere.
+pub fn template_line(raw: &str) -> String {
+    bound(&normalize(&clean_line(raw)), TEMPLATE_LINE_MAX)
+}
+
 /// Bounds a template line on a char boundary.
 fn bound(s: &str, max: usize) -> String {
     if s.len() <= max {
@@ -548,10 +556,9 @@ pub fn test_case_signature(job: &str, test_id: &str, message: &str) -> Signature
 pub fn command_signature(tool: &str, input: &str) -> Signature {
     let template = input
         .lines()
-        .map(clean_line)
-        .filter(|l| !l.is_empty())
+        .filter(|l| !clean_line(l).is_empty())
         .take(2)
-        .map(|l| bound(&normalize(&l), TEMPLATE_LINE_MAX))
+        .map(template_line)
         .collect::<Vec<_>>()
         .join(" ⏎ ");
     let tool = tool.trim().to_string();

@@ -302,7 +302,7 @@ fn task_toml_validates_against_harbor_schema_and_carries_provenance() {
     assert_eq!(m["tool"], "Bash");
     assert_eq!(m["error_type"], "nonzero_exit");
     assert_eq!(m["first_seen"], "2026-03-01T12:00:10.000Z");
-    assert!(m["cluster_id"].as_str().unwrap().starts_with("cl1-"));
+    assert!(m["cluster_id"].as_str().unwrap().starts_with("cl2-"));
     assert_eq!(m["fingerprint"], m["cluster_id"]);
     assert!(["easy", "medium", "hard"].contains(&m["difficulty"].as_str().unwrap()));
     assert_eq!(doc["verifier"]["timeout_sec"], 600.0);
@@ -497,7 +497,7 @@ fn clusters_a_verifier_cannot_reproduce_are_skipped_with_a_reason() {
     );
     let check = clusters
         .iter()
-        .find(|c| c.command_template == "./check.sh")
+        .find(|c| c.last_command.as_deref() == Some("./check.sh"))
         .unwrap();
     assert_eq!(
         check.working_alternative, None,
@@ -598,4 +598,73 @@ fn no_secret_reaches_an_exported_file() {
             path.display()
         );
     }
+}
+
+/// The `export-harbor` subcommand of the real binary: same tasks as the library call, the
+/// documented messages, and exit 1 with advice for a fingerprint that matches nothing.
+#[test]
+fn export_harbor_subcommand_of_the_binary_writes_valid_tasks() {
+    let f = fixture();
+    let a = args(&f);
+    let bin = env!("CARGO_BIN_EXE_codex-analyzer");
+    let base = |extra: &[&str]| {
+        let mut c = Command::new(bin);
+        c.args(["export-harbor", "--repo"])
+            .arg(&f.repo)
+            .arg("--out")
+            .arg(&f.out)
+            .arg("--log")
+            .arg(&f.log)
+            .args(["--now", a.now.as_deref().unwrap(), "--window", "7d"])
+            .args(extra)
+            .env_remove("CODEX_TOOLCALLS_LOG");
+        c.output().unwrap()
+    };
+    let out = base(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("exported codex-friction/check-sh-nonzero-exit-"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[with solution]"), "{stdout}");
+    assert!(stdout.contains("1 task(s) in"), "{stdout}");
+    assert!(
+        stderr.contains("skipped cl2-"),
+        "the skipped cluster is named: {stderr}"
+    );
+    let dirs: Vec<PathBuf> = std::fs::read_dir(&f.out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let task = &dirs[0];
+    for rel in [
+        "task.toml",
+        "instruction.md",
+        "environment/Dockerfile",
+        "tests/test.sh",
+    ] {
+        assert!(task.join(rel).is_file(), "missing {rel}");
+    }
+    let doc: serde_json::Value =
+        toml::from_str(&std::fs::read_to_string(task.join("task.toml")).unwrap()).unwrap();
+    let errors: Vec<String> = validator()
+        .iter_errors(&doc)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // The binary and the library write the same bytes.
+    let by_binary = files_under(task);
+    std::fs::remove_dir_all(&f.out).unwrap();
+    assert_eq!(files_under(&exported(&f)), by_binary);
+
+    let out = base(&["--fingerprint", "cl2-000000"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no friction cluster has fingerprint `cl2-000000`"),
+        "{stderr}"
+    );
 }

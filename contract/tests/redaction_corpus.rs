@@ -878,6 +878,20 @@ fn positives() -> Vec<Positive> {
         format!("openssl enc -aes-256-cbc -in a.txt -out a.enc -pass pass:{p}"),
         &p,
     ));
+    let p = format!("{} {}", r.alnum(6), r.alnum(6));
+    v.push(pos(
+        "password-flag",
+        "mysqldump -p quoted with a space",
+        format!("mysqldump -u backup -p\"{p}\" --all-databases > all.sql"),
+        &p,
+    ));
+    let p = r.alnum(12);
+    v.push(pos(
+        "password-flag",
+        "helm registry login",
+        format!("helm registry login ghcr.io -u bot -p '{p}'"),
+        &p,
+    ));
 
     // env-assignment
     let p = r.alnum(10);
@@ -995,7 +1009,50 @@ fn positives() -> Vec<Positive> {
         &s,
     ));
 
+    // json-secret-key (evaluated with `redact_json`: values under secret-looking keys go
+    // whole, however short or plain)
+    let p = r.alnum(5);
+    v.push(pos(
+        "json-secret-key",
+        "short password in a config",
+        format!(r#"{{"db": {{"user": "app", "password": "{p}"}}}}"#),
+        &p,
+    ));
+    let p = format!("correct horse battery {}", r.alnum(5));
+    v.push(pos(
+        "json-secret-key",
+        "passphrase with spaces",
+        format!(r#"{{"gpg": {{"passphrase": "{p}"}}}}"#),
+        &p,
+    ));
+    let p = r.digits(9);
+    v.push(pos(
+        "json-secret-key",
+        "numeric api key",
+        format!(r#"{{"headers": {{"X-Api-Key": {p}}}}}"#),
+        &p,
+    ));
+    let p = r.alnum(7);
+    v.push(pos(
+        "json-secret-key",
+        "hook payload tool input",
+        format!(r#"{{"tool_input": {{"clientSecret": "{p}", "scope": "read"}}}}"#),
+        &p,
+    ));
+
     v
+}
+
+/// Redacts a positive the way its family is meant to be found: JSON documents through
+/// `redact_json`, everything else as text.
+fn redact_positive(p: &Positive) -> String {
+    if p.family == "json-secret-key" {
+        let mut v: serde_json::Value = serde_json::from_str(&p.text).expect("JSON positive parses");
+        redact_json(&mut v);
+        v.to_string()
+    } else {
+        redact(&p.text).into_owned()
+    }
 }
 
 /// Hard negatives: must come out byte for byte.
@@ -1096,7 +1153,7 @@ fn corpus_recall_and_false_positives() {
             "unknown family {}",
             p.family
         );
-        let out = redact(&p.text);
+        let out = redact_positive(p);
         let label = format!("[REDACTED:{}]", p.family);
         let leaked: Vec<&String> = p
             .secrets

@@ -25,8 +25,8 @@ fn profile_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// The newest modification time of the sources the binaries are built from.
-fn newest_source() -> std::time::SystemTime {
+/// The newest modification time of the sources binary `name` is built from.
+fn newest_source(name: &str) -> std::time::SystemTime {
     fn walk(dir: &Path, newest: &mut std::time::SystemTime) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
@@ -41,7 +41,12 @@ fn newest_source() -> std::time::SystemTime {
         }
     }
     let mut newest = std::time::SystemTime::UNIX_EPOCH;
-    for krate in ["contract", "shim", "analyzer"] {
+    let own = if name == "codex-shim" {
+        "shim"
+    } else {
+        "analyzer"
+    };
+    for krate in ["contract", own] {
         walk(&workspace_root().join(krate).join("src"), &mut newest);
     }
     newest
@@ -54,7 +59,7 @@ pub fn bin(name: &str) -> PathBuf {
     let path = profile_dir().join(name);
     let stale = std::fs::metadata(&path)
         .and_then(|m| m.modified())
-        .map_or(true, |built| built < newest_source());
+        .map_or(true, |built| built < newest_source(name));
     if stale {
         BUILD.call_once(|| {
             let release = profile_dir().ends_with("release");

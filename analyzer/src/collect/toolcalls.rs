@@ -64,6 +64,45 @@ pub struct LogInput {
     /// An IO error that ended reading early (the records before it are used).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_error: Option<String>,
+    /// Further record sources merged into the analysis (e.g. `toolcalls.ndjson` files that
+    /// CI agents uploaded as workflow artifacts); the fields above describe the local log.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_sources: Vec<SourceInput>,
+}
+
+/// What one extra record source held.
+#[derive(Serialize, Clone, Debug, Default, PartialEq)]
+pub struct SourceInput {
+    /// Where the records came from (e.g. `artifact 17 (toolcalls-linux)/toolcalls.ndjson`).
+    pub name: String,
+    pub lines: u64,
+    pub records: u64,
+    pub skipped: u64,
+    pub bad_timestamps: u64,
+    /// Records inside the rollup window.
+    pub in_window: u64,
+    /// The first reader problems, with line numbers.
+    pub problems: Vec<Problem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_error: Option<String>,
+}
+
+/// A source of records beside the local log: anything that reads as the contract's NDJSON
+/// (a downloaded artifact, another agent's log). Records from every source are windowed and
+/// folded together, so a call seen by two sources is still one call.
+pub struct RecordSource {
+    pub name: String,
+    pub reader: Box<dyn Read>,
+}
+
+impl RecordSource {
+    /// A source over bytes already in memory.
+    pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> RecordSource {
+        RecordSource {
+            name: name.into(),
+            reader: Box::new(std::io::Cursor::new(bytes)),
+        }
+    }
 }
 
 /// Counts for one tool.
@@ -162,6 +201,82 @@ pub fn collect(
     opts: &ToolCallOptions,
     progress: &dyn Fn(u64),
 ) -> ToolCallActivity {
+    collect_with_sources(
+        path,
+        display_path,
+        Vec::new(),
+        primary,
+        rollup,
+        opts,
+        progress,
+    )
+}
+
+/// Records of the rollup window, as the reader loops gather them.
+struct Gathered {
+    filter: TsFilter,
+    folder: Folder,
+    session_events: Vec<Record>,
+}
+
+/// Counts of one source, filled by [`Gathered::read`].
+#[derive(Default)]
+struct SourceCounts {
+    in_window: u64,
+    bad_timestamps: u64,
+    read_error: Option<String>,
+    lines: u64,
+    records: u64,
+    skipped: u64,
+    problems: Vec<Problem>,
+}
+
+impl Gathered {
+    /// Streams one source through the tolerant reader, keeping the rollup's records.
+    fn read<R: Read>(&mut self, reader: R) -> SourceCounts {
+        let mut counts = SourceCounts::default();
+        let mut reader = RecordReader::new(BufReader::with_capacity(1 << 16, reader));
+        for r in reader.by_ref() {
+            match self.filter.check(&r.ts) {
+                TsCheck::Outside => continue,
+                TsCheck::Inside => {}
+                TsCheck::Unparsable => {
+                    counts.bad_timestamps += 1;
+                    continue;
+                }
+            }
+            counts.in_window += 1;
+            if r.call_id.is_some() {
+                self.folder.push(r);
+            } else if r.phase == Some(Phase::Session) || r.event.is_some() || r.error_type.is_some()
+            {
+                self.session_events.push(r);
+            }
+        }
+        if let Some(e) = reader.error.take() {
+            counts.read_error = Some(e.to_string());
+        }
+        let stats = reader.into_stats();
+        counts.lines = stats.lines;
+        counts.records = stats.records;
+        counts.skipped = stats.skipped;
+        counts.problems = stats.problems;
+        counts
+    }
+}
+
+/// [`collect`] plus `extra` record sources (see [`RecordSource`]): every source's records
+/// of the rollup are folded together and measured as one log. `inputs` describes the local
+/// log; each extra source is listed in [`LogInput::extra_sources`].
+pub fn collect_with_sources(
+    path: &Path,
+    display_path: String,
+    extra: Vec<RecordSource>,
+    primary: Window,
+    rollup: Window,
+    opts: &ToolCallOptions,
+    progress: &dyn Fn(u64),
+) -> ToolCallActivity {
     let mut activity = ToolCallActivity {
         input: LogInput {
             path: display_path,
@@ -169,54 +284,50 @@ pub fn collect(
         },
         ..ToolCallActivity::default()
     };
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            activity.primary = measure(&[], &[], primary, opts);
-            activity.rollup = measure(&[], &[], rollup, opts);
-            return activity;
-        }
-        Err(e) => {
-            activity.input.read_error = Some(format!("cannot open: {e}"));
-            activity.primary = measure(&[], &[], primary, opts);
-            activity.rollup = measure(&[], &[], rollup, opts);
-            return activity;
-        }
+    let mut g = Gathered {
+        filter: TsFilter::new(rollup),
+        folder: Folder::new(),
+        session_events: Vec::new(),
     };
-    activity.input.exists = true;
-    let counting = Counting {
-        inner: file,
-        read: 0,
-        report: progress,
-    };
-    let mut reader = RecordReader::new(BufReader::with_capacity(1 << 16, counting));
-    let filter = TsFilter::new(rollup);
-    let mut folder = Folder::new();
-    let mut session_events = Vec::new();
-    for r in reader.by_ref() {
-        match filter.check(&r.ts) {
-            TsCheck::Outside => continue,
-            TsCheck::Inside => {}
-            TsCheck::Unparsable => {
-                activity.input.bad_timestamps += 1;
-                continue;
-            }
+    match File::open(path) {
+        Ok(file) => {
+            activity.input.exists = true;
+            let counting = Counting {
+                inner: file,
+                read: 0,
+                report: progress,
+            };
+            let c = g.read(counting);
+            let input = &mut activity.input;
+            input.in_window = c.in_window;
+            input.bad_timestamps = c.bad_timestamps;
+            input.read_error = c.read_error;
+            input.lines = c.lines;
+            input.records = c.records;
+            input.skipped = c.skipped;
+            input.problems = c.problems;
         }
-        activity.input.in_window += 1;
-        if r.call_id.is_some() {
-            folder.push(r);
-        } else if r.phase == Some(Phase::Session) || r.event.is_some() || r.error_type.is_some() {
-            session_events.push(r);
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => activity.input.read_error = Some(format!("cannot open: {e}")),
     }
-    if let Some(e) = reader.error.take() {
-        activity.input.read_error = Some(e.to_string());
+    for source in extra {
+        let c = g.read(source.reader);
+        activity.input.extra_sources.push(SourceInput {
+            name: source.name,
+            lines: c.lines,
+            records: c.records,
+            skipped: c.skipped,
+            bad_timestamps: c.bad_timestamps,
+            in_window: c.in_window,
+            problems: c.problems,
+            read_error: c.read_error,
+        });
     }
-    let stats = reader.into_stats();
-    activity.input.lines = stats.lines;
-    activity.input.records = stats.records;
-    activity.input.skipped = stats.skipped;
-    activity.input.problems = stats.problems;
+    let Gathered {
+        folder,
+        mut session_events,
+        ..
+    } = g;
     session_events
         .sort_by(|a, b| (&a.ts, &a.session_id, &a.event).cmp(&(&b.ts, &b.session_id, &b.event)));
     let calls = folder.finish();

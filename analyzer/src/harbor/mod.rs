@@ -155,7 +155,24 @@ pub fn not_exportable(c: &Cluster) -> Option<String> {
 
 /// The task folder name of a cluster: command words, error type, short ID.
 pub fn slug(c: &Cluster) -> String {
-    let mut words = templates::slug_word(&c.command_template);
+    // The template's own words, without its masks (`<path>`, `<num>`, …); a template that is
+    // nothing but masks (`./check.sh` templates to `<path>`) is named after the program the
+    // last failure ran, so the folder says what it is about.
+    let unmasked: Vec<&str> = c
+        .command_template
+        .split_whitespace()
+        .filter(|w| !(w.starts_with('<') && w.ends_with('>')))
+        .collect();
+    let mut words = templates::slug_word(&unmasked.join(" "));
+    if words.is_empty() {
+        if let Some(program) = c
+            .last_command
+            .as_deref()
+            .and_then(|cmd| cmd.split_whitespace().next())
+        {
+            words = templates::slug_word(program.rsplit('/').next().unwrap_or(program));
+        }
+    }
     if words.len() > 40 {
         words.truncate(40);
         words = words.trim_end_matches('-').to_string();

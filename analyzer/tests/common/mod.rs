@@ -564,6 +564,11 @@ pub fn analyzer(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env_remove("CODEX_TOOLCALLS_LOG")
         .env_remove("NO_COLOR")
+        // Hermetic: never publish to (or read from) a real GitHub from a test.
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_REPOSITORY")
+        .env_remove("GITHUB_API_URL")
+        .env_remove("GITHUB_SERVER_URL")
         .args(args)
         .output()
         .expect("the analyzer runs")

@@ -391,18 +391,8 @@ pub(crate) fn is_placeholder(v: &[u8]) -> bool {
     if v.is_empty() {
         return true;
     }
-    const PREFIXES: &[&[u8]] = &[
-        b"$",
-        b"<",
-        b"{{",
-        b"%",
-        b"[REDACTED",
-        b"env:",
-        b"file:",
-        b"fd:",
-        b"pass:$",
-    ];
-    if PREFIXES.iter().any(|p| v.starts_with(p)) {
+    const PREFIXES: &[&[u8]] = &[b"env:", b"file:", b"fd:", b"pass:$"];
+    if starts_like_placeholder(v) || PREFIXES.iter().any(|p| v.starts_with(p)) {
         return true;
     }
     if v.iter().all(|b| b"xX*.-_#".contains(b)) {
@@ -442,6 +432,13 @@ pub(crate) fn is_placeholder(v: &[u8]) -> bool {
         b"optional",
     ];
     WORDS.contains(&lower.as_slice())
+}
+
+/// Variable references and templates by their first bytes: `$`, `<`, `{{`, `%`, and an
+/// earlier `[REDACTED:...]` label.
+pub(crate) fn starts_like_placeholder(v: &[u8]) -> bool {
+    const PREFIXES: &[&[u8]] = &[b"$", b"<", b"{{", b"%", b"[REDACTED"];
+    PREFIXES.iter().any(|p| v.starts_with(p))
 }
 
 /// Standard or URL-safe base64, padding optional; `None` when `s` is not base64.

@@ -21,8 +21,8 @@ use std::sync::OnceLock;
 use aho_corasick::{packed, AhoCorasick, Input, MatchKind};
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
-use super::checks::Caps;
-use super::families::{Matcher, Pattern, Scope, FAMILIES};
+use super::checks::{self, Caps};
+use super::families::{Matcher, Near, Pattern, Scope, FAMILIES};
 use super::pem;
 
 /// A byte range to replace with `[REDACTED:<family id>]`.
@@ -56,8 +56,6 @@ const CHUNK: usize = 4096;
 /// Keywords shorter than this go to the exact short-keyword scan.
 const LONG_KEYWORD: usize = 4;
 
-type Precheck = fn(&[u8], usize) -> bool;
-
 /// Upper bound on the number of patterns over all families (per-call state is on the stack).
 const MAX_PATTERNS: usize = 64;
 
@@ -66,7 +64,7 @@ struct Target {
     pattern: u16,
     /// Compare the original bytes with this (case-sensitive keyword).
     exact: Option<&'static [u8]>,
-    precheck: Option<Precheck>,
+    near: Near,
 }
 
 struct Entry {
@@ -156,21 +154,121 @@ fn fold(b: u8) -> u8 {
     }
 }
 
-/// `://` only matters when the authority has `user:password@`: check that by hand before
-/// running the regex, because URLs are common in clean logs.
-fn url_has_userinfo(hay: &[u8], pos: usize) -> bool {
-    let rest = &hay[pos + 3..hay.len().min(pos + 3 + 512)];
-    let mut colon = false;
-    for &b in rest {
-        match b {
-            b':' => colon = true,
-            b'@' => return colon,
-            b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' => return false,
-            b if b.is_ascii_whitespace() => return false,
-            _ => {}
+/// Authorization schemes: after one of these the header value is not itself the secret.
+const HEADER_SCHEMES: [&[u8]; 6] = [
+    b"bearer",
+    b"basic",
+    b"token",
+    b"bot",
+    b"digest",
+    b"negotiate",
+];
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// Whether the shape `near` holds around the keyword at `pos..pos + len` (see [`Near`]).
+/// Looks at most a few hundred bytes around the hit.
+fn near_holds(near: Near, hay: &[u8], pos: usize, len: usize) -> bool {
+    // From the keyword's start: a keyword may end in a non-identifier byte (`ass=`).
+    let ident_end = || {
+        let lim = hay.len().min(pos + len + 256);
+        pos + hay[pos..lim].iter().take_while(|&&b| is_ident(b)).count()
+    };
+    let ident_start = || {
+        let lim = pos.saturating_sub(256);
+        pos - hay[lim..pos]
+            .iter()
+            .rev()
+            .take_while(|&&b| is_ident(b))
+            .count()
+    };
+    let blanks = |mut i: usize| {
+        while i < hay.len() && matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    match near {
+        Near::Any => true,
+        Near::Assignment | Near::AssignedValue | Near::Header(_) | Near::RawHeader => {
+            let mut i = ident_end();
+            if matches!(hay.get(i), Some(b'"' | b'\'')) {
+                i += 1;
+            }
+            i = blanks(i);
+            if !matches!(hay.get(i), Some(b'=' | b':')) {
+                return false;
+            }
+            if let Near::Assignment = near {
+                return true;
+            }
+            // The value: after `=>`/`:=`, blanks and an opening quote.
+            i = blanks(i + 1 + usize::from(matches!(hay.get(i + 1), Some(b'>' | b'='))));
+            if matches!(hay.get(i), Some(b'"' | b'\'')) {
+                i += 1;
+            }
+            match hay.get(i) {
+                None => return false,
+                Some(b) if b.is_ascii_whitespace() => return false,
+                Some(_) if checks::starts_like_placeholder(&hay[i..]) => return false,
+                Some(_) => {}
+            }
+            let word_len = hay[i..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphabetic())
+                .count();
+            let word = &hay[i..i + word_len];
+            let is_scheme = |w: &[u8]| HEADER_SCHEMES.iter().any(|s| w.eq_ignore_ascii_case(s));
+            match near {
+                Near::Header(schemes) => {
+                    schemes
+                        .iter()
+                        .any(|s| word.eq_ignore_ascii_case(s.as_bytes()))
+                        && near_holds(Near::BlankThenValue, hay, i, word_len)
+                }
+                Near::RawHeader => !is_scheme(word),
+                _ => true,
+            }
+        }
+        Near::Flag => {
+            let end = ident_end();
+            hay[ident_start()] == b'-' && matches!(hay.get(end), Some(b'=' | b' ' | b'\t'))
+        }
+        Near::BlankThenValue => {
+            let i = blanks(pos + len);
+            i > pos + len && hay.get(i).is_some_and(|b| b.is_ascii_alphanumeric())
+        }
+        Near::LaterOnLine(needle) => {
+            let from = pos + len;
+            let lim = hay.len().min(from + WINDOW_RIGHT);
+            let line_end = memchr::memchr(b'\n', &hay[from..lim]).map_or(lim, |i| from + i);
+            memchr::memmem::find(&hay[from..line_end], needle.as_bytes()).is_some()
+        }
+        Near::IdentifierHas(part) => {
+            let ident = &hay[ident_start()..ident_end()];
+            ident.len() >= part.len()
+                && ident
+                    .windows(part.len())
+                    .any(|w| w.eq_ignore_ascii_case(part.as_bytes()))
+        }
+        Near::UrlUserinfo => {
+            // URLs are common in clean logs: only an authority with `user:password@` counts.
+            let rest = &hay[pos + len..hay.len().min(pos + len + 512)];
+            let mut colon = false;
+            for &b in rest {
+                match b {
+                    b':' => colon = true,
+                    b'@' => return colon,
+                    b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' => return false,
+                    b if b.is_ascii_whitespace() => return false,
+                    _ => {}
+                }
+            }
+            false
         }
     }
-    false
 }
 
 fn build_prefilter() -> Prefilter {
@@ -211,11 +309,10 @@ fn build_prefilter() -> Prefilter {
                     }
                 };
                 let exact = (fam.exact_keywords && long).then_some(bytes);
-                let precheck: Option<Precheck> = (*kw == "://").then_some(url_has_userinfo);
                 entries[idx].targets.push(Target {
                     pattern: pi,
                     exact,
-                    precheck,
+                    near: def.near,
                 });
             }
         }
@@ -428,6 +525,18 @@ impl Search<'_> {
 /// matches become one span named after the highest-priority family). With `first_only`,
 /// stops at the first secret. Returns whether anything was found.
 pub(crate) fn find_spans(hay: &[u8], spans: &mut Vec<Span>, first_only: bool) -> bool {
+    find_spans_near(hay, spans, first_only, None)
+}
+
+/// [`find_spans`], but with `near`, only for keyword hits inside those (sorted, disjoint)
+/// ranges: a later redaction pass only needs to look where the previous one changed text
+/// (see [`dirty_ranges`]).
+pub(crate) fn find_spans_near(
+    hay: &[u8],
+    spans: &mut Vec<Span>,
+    first_only: bool,
+    near: Option<&[(usize, usize)]>,
+) -> bool {
     spans.clear();
     let pf = prefilter();
     let mut windows = [Window::NONE; MAX_PATTERNS];
@@ -441,16 +550,20 @@ pub(crate) fn find_spans(hay: &[u8], spans: &mut Vec<Span>, first_only: bool) ->
     };
     let mut done = false;
     scan_keywords(pf, hay, |pos, entry| {
+        if let Some(ranges) = near {
+            let i = ranges.partition_point(|&(_, e)| e <= pos);
+            if ranges.get(i).is_none_or(|&(s, _)| s > pos) {
+                return true;
+            }
+        }
         for t in &entry.targets {
             if let Some(ex) = t.exact {
                 if &hay[pos..pos + ex.len()] != ex {
                     continue;
                 }
             }
-            if let Some(check) = t.precheck {
-                if !check(hay, pos) {
-                    continue;
-                }
+            if !near_holds(t.near, hay, pos, entry.len) {
+                continue;
             }
             let pi = t.pattern as usize;
             let pat = &pf.pats[pi];
@@ -504,9 +617,15 @@ fn normalize(spans: &mut Vec<Span>) {
     spans.truncate(out + 1);
 }
 
-/// Appends `hay` to `out` with every span replaced by its label. Spans are sorted; a span
-/// starting inside the previous one (possible after widening to char boundaries) continues it.
-pub(crate) fn apply(hay: &[u8], spans: &[Span], out: &mut Vec<u8>) {
+/// Appends `hay` to `out` with every span replaced by its label, and pushes where each label
+/// was written (offsets in `out`) to `labels`. Spans are sorted; a span starting inside the
+/// previous one (possible after widening to char boundaries) continues it.
+pub(crate) fn apply(
+    hay: &[u8],
+    spans: &[Span],
+    out: &mut Vec<u8>,
+    labels: &mut Vec<(usize, usize)>,
+) {
     let mut last = 0;
     for s in spans {
         if s.end <= last {
@@ -514,13 +633,34 @@ pub(crate) fn apply(hay: &[u8], spans: &[Span], out: &mut Vec<u8>) {
         }
         if s.start >= last {
             out.extend_from_slice(&hay[last..s.start]);
+            let at = out.len();
             out.extend_from_slice(b"[REDACTED:");
             out.extend_from_slice(s.id().as_bytes());
             out.push(b']');
+            labels.push((at, out.len()));
         }
         last = s.end;
     }
     out.extend_from_slice(&hay[last..]);
+}
+
+/// The ranges of keyword positions in `text` whose line windows contain one of `labels`
+/// (sorted, as `apply` pushes them): the only places where a new label can change what a
+/// pattern finds. Sorted and merged, for [`find_spans_near`].
+pub(crate) fn dirty_ranges(text: &[u8], labels: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(labels.len());
+    for &(s, e) in labels {
+        // A hit at `p` sees `p - WINDOW_LEFT .. p + WINDOW_RIGHT` of its line.
+        let lo = s.saturating_sub(WINDOW_RIGHT + 64);
+        let start = memchr::memrchr(b'\n', &text[lo..s]).map_or(lo, |i| lo + i + 1);
+        let hi = text.len().min(e + WINDOW_LEFT);
+        let end = memchr::memchr(b'\n', &text[e..hi]).map_or(hi, |i| e + i);
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -601,6 +741,55 @@ mod tests {
             true
         });
         assert_eq!(hits, vec![0, 4]);
+    }
+
+    #[test]
+    fn shapes_around_keywords() {
+        let holds = |near: Near, text: &str, kw: &str| {
+            let pos = text.to_ascii_lowercase().find(kw).expect("keyword in text");
+            near_holds(near, text.as_bytes(), pos, kw.len())
+        };
+        assert!(holds(Near::Assignment, "db_password = x", "assw"));
+        assert!(holds(Near::Assignment, "\"api_key\": 1", "_key"));
+        assert!(holds(Near::Assignment, "SMTP_PASS=x", "ass="));
+        assert!(!holds(Near::Assignment, "Original token count: 5", "token"));
+        assert!(holds(Near::AssignedValue, "token: abc", "token"));
+        assert!(!holds(
+            Near::AssignedValue,
+            "GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}",
+            "token"
+        ));
+        assert!(!holds(Near::AssignedValue, "token = \"<token>\"", "token"));
+        assert!(holds(Near::AssignedValue, "token => 'abc'", "token"));
+        let bearer = Near::Header(&["bearer"]);
+        assert!(holds(bearer, "Authorization: Bearer abc", "authoriz"));
+        assert!(holds(
+            bearer,
+            "-H \"authorization: bearer abc\"",
+            "authoriz"
+        ));
+        assert!(!holds(bearer, "Authorization: Bearer $TOKEN", "authoriz"));
+        assert!(!holds(bearer, "Authorization: Basic abc", "authoriz"));
+        assert!(holds(Near::RawHeader, "Authorization: abc123", "authoriz"));
+        assert!(!holds(
+            Near::RawHeader,
+            "Authorization: Bearer abc",
+            "authoriz"
+        ));
+        assert!(holds(Near::Flag, "run --api-token=x", "token"));
+        assert!(holds(Near::Flag, "run --token x", "token"));
+        assert!(!holds(Near::Flag, "token x", "token"));
+        assert!(holds(Near::BlankThenValue, "Bearer abc", "bearer"));
+        assert!(!holds(Near::BlankThenValue, "Bearer $X", "bearer"));
+        assert!(holds(Near::LaterOnLine("-u"), "curl -s -u a:b", "curl"));
+        assert!(!holds(Near::LaterOnLine("-u"), "curl -s x\n-u a:b", "curl"));
+        assert!(holds(
+            Near::IdentifierHas("access"),
+            "aws_secret_access_key x",
+            "secret"
+        ));
+        assert!(holds(Near::UrlUserinfo, "https://u:p@h/", "://"));
+        assert!(!holds(Near::UrlUserinfo, "https://h/u:p@x", "://"));
     }
 
     #[test]

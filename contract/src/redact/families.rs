@@ -38,17 +38,54 @@ pub(crate) enum Scope {
     Document,
 }
 
+pub(crate) struct Pattern {
+    pub keywords: &'static [&'static str],
+    /// What must be true around a keyword hit before the pattern is run (and, on first
+    /// use, compiled): a cheap byte check that keeps mentions (`Original token count`)
+    /// from costing a regex compile in the shim.
+    pub near: Near,
+    pub matcher: Matcher,
+    pub check: Check,
+}
+
+/// Shapes around a keyword hit, checked by hand before a pattern runs (see `engine`). Each
+/// is a necessary condition for a match of its pattern containing that keyword occurrence.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Near {
+    /// No condition.
+    Any,
+    /// The identifier holding the keyword (`[A-Za-z0-9_-]*`) is followed by an optional
+    /// quote, blanks and `=` or `:` (`password: x`, `"api_key" = x`, `DB_TOKEN=x`).
+    Assignment,
+    /// [`Near::Assignment`], and the value does not start like a placeholder (`$VAR`,
+    /// `<token>`, `{{ x }}`, `%VAR%`, `[REDACTED:...]`; see `checks::is_placeholder`):
+    /// `GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}` costs nothing.
+    AssignedValue,
+    /// [`Near::AssignedValue`] where the value is one of these schemes (ASCII
+    /// case-insensitively), blanks and a token character: `Authorization: Bearer abc`, not
+    /// `Authorization: Bearer $TOKEN`.
+    Header(&'static [&'static str]),
+    /// [`Near::AssignedValue`] where the value is not an authorization scheme: the header
+    /// value itself is the credential (`Authorization: abc123`).
+    RawHeader,
+    /// The identifier holding the keyword starts with `-` and is followed by `=` or a blank
+    /// (`--token x`, `--db-password=x`).
+    Flag,
+    /// Blanks, then a token character (`Bearer abc`, not `Bearer $TOKEN`).
+    BlankThenValue,
+    /// The rest of the line after the keyword contains this (`curl ... -u`).
+    LaterOnLine(&'static str),
+    /// The identifier holding the keyword contains this, ASCII case-insensitively.
+    IdentifierHas(&'static str),
+    /// `user:password@` follows `://` before the end of the authority.
+    UrlUserinfo,
+}
+
 #[derive(Clone, Copy)]
 pub(crate) enum Matcher {
     Regex(&'static str),
     /// PEM private-key blocks, see `pem.rs`.
     PrivateKey,
-}
-
-pub(crate) struct Pattern {
-    pub keywords: &'static [&'static str],
-    pub matcher: Matcher,
-    pub check: Check,
 }
 
 pub(crate) struct Family {
@@ -61,8 +98,16 @@ pub(crate) struct Family {
 const fn p(keywords: &'static [&'static str], re: &'static str, check: Check) -> Pattern {
     Pattern {
         keywords,
+        near: Near::Any,
         matcher: Matcher::Regex(re),
         check,
+    }
+}
+
+impl Pattern {
+    const fn near(mut self, near: Near) -> Pattern {
+        self.near = near;
+        self
     }
 }
 
@@ -125,6 +170,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         scope: Scope::Document,
         patterns: &[Pattern {
             keywords: &["PRIVATE KEY"],
+            near: Near::Any,
             matcher: Matcher::PrivateKey,
             check: whole,
         }],
@@ -134,7 +180,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         true,
         &[p(
             &["github_pat_"],
-            r"github_pat_[A-Za-z0-9_]{70,255}",
+            r"github_pat_[A-Za-z0-9_]{70,}",
             whole,
         )],
     ),
@@ -143,7 +189,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         true,
         &[p(
             &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
-            r"\bgh[pousr]_[A-Za-z0-9]{36,251}\b",
+            r"\bgh[pousr]_[A-Za-z0-9]{36,}\b",
             whole,
         )],
     ),
@@ -152,7 +198,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         true,
         &[p(
             &["glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glft-"],
-            r"\bgl(?:pat|dt|rt|ptt|cbt|ft)-[A-Za-z0-9_-]{20,255}",
+            r"\bgl(?:pat|dt|rt|ptt|cbt|ft)-[A-Za-z0-9_-]{20,}",
             whole,
         )],
     ),
@@ -218,7 +264,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
             &["secret"],
             r#"(?i)(?:aws)?[_-]?secret[_-]?access[_-]?key["']?(?:[ \t]*(?:=>|:=|=|:)[ \t]*|[ \t]+)["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
             aws_secret_key,
-        )],
+        ).near(Near::IdentifierHas("access"))],
     ),
     line(
         "google-api-key",
@@ -243,7 +289,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         &[
             p(
                 &["k_live_", "k_test_"],
-                r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{10,247}\b",
+                r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{10,}\b",
                 whole,
             ),
             p(&["whsec_"], r"\bwhsec_[A-Za-z0-9+/=]{24,}", whole),
@@ -258,7 +304,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
                 &["_auth"],
                 r#"(?i)(?:^|:)_auth(?:token)?[ \t]*=[ \t]*["']?([^\s"']+)"#,
                 password_value,
-            ),
+            ).near(Near::AssignedValue),
         ],
     ),
     line(
@@ -293,7 +339,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
             &["ntkey", "sskey"],
             r"(?i)(?:AccountKey|SharedAccessKey)[ \t]*=[ \t]*([A-Za-z0-9+/]{20,}={0,2})",
             group1,
-        )],
+        ).near(Near::Assignment)],
     ),
     line(
         "digitalocean-token",
@@ -338,7 +384,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
             &["://"],
             r#"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://([^\s:/?#@"'<>\[\]]*):([^\s/?#"'<>]+)@([A-Za-z0-9]{0,8}:?)"#,
             url_credentials,
-        )],
+        ).near(Near::UrlUserinfo)],
     ),
     line(
         "curl-user",
@@ -347,7 +393,8 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
             &["curl"],
             concat!(r#"[ \t](?:-u[ \t]*|--user(?:[ \t]+|=))["']?([^\s:"']*):"#, shell_value!(no_quotes)),
             curl_user,
-        )],
+        )
+        .near(Near::LaterOnLine("-u"))],
     ),
     line(
         "bearer-auth",
@@ -357,12 +404,12 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
                 &["authoriz"],
                 r#"(?i)authorization["']?[ \t]*[:=][ \t]*["']?(?:bearer|token|bot)[ \t]+([A-Za-z0-9._~+/=-]+)"#,
                 auth_header,
-            ),
+            ).near(Near::Header(&["bearer", "token", "bot"])),
             p(
                 &["bearer"],
                 r"(?i)\bbearer[ \t]+([A-Za-z0-9._~+/-]+=*)",
                 bearer_loose,
-            ),
+            ).near(Near::BlankThenValue),
         ],
     ),
     line(
@@ -373,17 +420,17 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
                 &["authoriz"],
                 r#"(?i)authorization["']?[ \t]*[:=][ \t]*["']?basic[ \t]+([A-Za-z0-9+/]+={0,2})"#,
                 auth_header,
-            ),
+            ).near(Near::Header(&["basic"])),
             p(
                 &["basic"],
                 r"(?i)\bbasic[ \t]+([A-Za-z0-9+/]{8,}={0,2})",
                 basic_decodes,
-            ),
+            ).near(Near::BlankThenValue),
             p(
                 &["auth\""],
                 r#""auth"[ \t]*:[ \t]*"([A-Za-z0-9+/]{8,}={0,2})""#,
                 basic_decodes,
-            ),
+            ).near(Near::AssignedValue),
         ],
     ),
     line(
@@ -397,7 +444,8 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
                     shell_value!()
                 ),
                 password_value,
-            ),
+            )
+            .near(Near::Flag),
             p(
                 &[
                     "token",
@@ -413,9 +461,9 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
                     shell_value!()
                 ),
                 token_flag_value,
-            ),
-            p(&["mysql", "mariadb"], concat!(r"[ \t]-p", shell_value!()), mysql_password),
-            p(&["login"], concat!(r"[ \t]-p[ \t]+", shell_value!()), registry_login_password),
+            ).near(Near::Flag),
+            p(&["mysql", "mariadb"], concat!(r"[ \t]-p", shell_value!()), mysql_password).near(Near::LaterOnLine("-p")),
+            p(&["login"], concat!(r"[ \t]-p[ \t]+", shell_value!()), registry_login_password).near(Near::LaterOnLine("-p")),
             p(
                 &["sshp"],
                 concat!(r"\bsshpass[ \t]+-p[ \t]*", shell_value!()),
@@ -445,23 +493,24 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
             ],
             r#"(?:^|[^A-Za-z0-9_])([A-Z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|TOKEN|SECRET)|[A-Z0-9_]*_(?:PASS|PWD|AUTH|CREDENTIALS?)|SSHPASS|[A-Z0-9_]*(?:(?:API|ACCESS|SECRET|PRIVATE|ACCOUNT|CLIENT)_?KEY|(?:SIGNING|ENCRYPTION|MASTER)_KEY))=(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'`;&|<>()]+))"#,
             env_assignment,
-        )],
+        ).near(Near::AssignedValue)],
     ),
     line(
         "generic-secret",
         false,
         &[
-            p(&["assw", "assp", "_pwd"], generic!("password|passwd|passphrase|_pwd"), generic_secret),
-            p(&["token"], generic!("token"), generic_secret),
-            p(&["secret"], generic!("secret(?:[_-]?key)?"), generic_secret),
+            p(&["assw", "assp", "_pwd"], generic!("password|passwd|passphrase|_pwd"), generic_secret).near(Near::AssignedValue),
+            p(&["token"], generic!("token"), generic_secret).near(Near::AssignedValue),
+            p(&["secret"], generic!("secret(?:[_-]?key)?"), generic_secret).near(Near::AssignedValue),
             p(
                 &KEY_NOUNS,
                 generic!(
                     "(?:api|access|private|account|client|signing|encryption|master)[_-]key|apikey|accesskey|privatekey|accountkey|clientkey"
                 ),
                 generic_secret,
-            ),
-            p(&["authoriz", "credential"], generic!("authorization|credentials?"), generic_secret),
+            ).near(Near::AssignedValue),
+            p(&["authoriz"], generic!("authorization"), generic_secret).near(Near::RawHeader),
+            p(&["credential"], generic!("credentials?"), generic_secret).near(Near::AssignedValue),
         ],
     ),
     // Listed last: it has no patterns of its own (redact_json assigns it), it is here so that

@@ -49,6 +49,7 @@ pub(crate) fn redact_stream<R: Read, W: Write>(mut r: R, mut w: W) -> io::Result
     let mut len = 0usize;
     let mut out: Vec<u8> = Vec::new();
     let mut spans: Vec<Span> = Vec::new();
+    let mut labels: Vec<(usize, usize)> = Vec::new();
     let mut emit_from = 0usize;
     let mut eof = false;
     loop {
@@ -72,7 +73,7 @@ pub(crate) fn redact_stream<R: Read, W: Write>(mut r: R, mut w: W) -> io::Result
             }
         }
         out.clear();
-        let redactions_before = stats.redactions;
+        labels.clear();
         let mut last = emit_from;
         for s in &spans {
             if s.end <= emit_from || s.start >= cut {
@@ -80,16 +81,18 @@ pub(crate) fn redact_stream<R: Read, W: Write>(mut r: R, mut w: W) -> io::Result
             }
             let start = s.start.max(emit_from);
             out.extend_from_slice(&hay[last..start]);
+            let at = out.len();
             out.extend_from_slice(b"[REDACTED:");
             out.extend_from_slice(s.id().as_bytes());
             out.push(b']');
+            labels.push((at, out.len()));
             last = s.end;
             stats.redactions += 1;
         }
         out.extend_from_slice(&hay[last..cut]);
-        if stats.redactions > redactions_before {
+        if !labels.is_empty() {
             // Later passes, as `redact_bytes` does (see there), on what this round emits.
-            let (settled, more) = super::settle(std::mem::take(&mut out), &mut spans);
+            let (settled, more) = super::settle(std::mem::take(&mut out), &labels, &mut spans);
             out = settled;
             stats.redactions += more as u64;
         }
