@@ -6,6 +6,7 @@
 //! - [`rollout`]: the authoritative outcomes from Codex session rollouts, read incrementally
 //!   by the hook at the end of each turn and whole by [`import`];
 //! - [`exec_json`]: a `codex exec --json` stream passed through and recorded;
+//! - [`redact`]: the redactor as a streaming stdin-to-stdout filter (`codex-shim redact`);
 //! - [`calls`]: the folded calls of a log, for people and tools;
 //! - [`install`]: the shim's entries in a Codex `hooks.json`.
 
@@ -16,6 +17,7 @@ pub mod exec_json;
 pub mod hook;
 pub mod import;
 pub mod install;
+pub mod redact;
 pub mod rollout;
 pub mod text;
 pub mod warn;

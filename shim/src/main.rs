@@ -84,6 +84,15 @@ enum Cmd {
         #[arg(long)]
         failed: bool,
     },
+    /// Redact secrets from stdin to stdout: a streaming, binary-safe filter for any text.
+    #[command(
+        after_help = "Examples:\n  codex-shim redact < build.log > build.redacted.log\n          env | codex-shim redact\n  codex-shim redact --stats < huge.log > /dev/null\n\n        Each secret becomes [REDACTED:<family>]; everything else passes unchanged, bytes that are         not UTF-8 included. Constant memory, so gigabyte inputs are fine."
+    )]
+    Redact {
+        /// Print how many bytes were read and secrets replaced to stderr at the end.
+        #[arg(long)]
+        stats: bool,
+    },
     /// Add the shim's hooks to a Codex hooks.json (the repository's, or the user's).
     #[command(
         after_help = "Examples:\n  codex-shim install                  # <git top level>/.codex/hooks.json\n  \
@@ -143,6 +152,7 @@ fn main() {
             session,
             failed,
         }),
+        Cmd::Redact { stats } => codex_shim::redact::run(stats),
         Cmd::Install {
             repo,
             user,
