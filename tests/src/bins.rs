@@ -101,3 +101,25 @@ pub fn read_log(path: &Path) -> Vec<codex_contract::Record> {
     assert_eq!(r.stats().skipped, 0, "bad lines: {:?}", r.stats().problems);
     records
 }
+
+/// Runs `cmd` with `stdin` fed from a thread (so large inputs cannot deadlock against a full
+/// stdout pipe) and stdout/stderr captured.
+pub fn run_piped(cmd: &mut Command, stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut sin = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    // The child may exit without reading everything: a broken pipe here is not an error.
+    let writer = std::thread::spawn(move || {
+        let _ = sin.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("stdin writer");
+    out
+}

@@ -1,55 +1,30 @@
 //! `codex-shim exec` is transparent: bytes, order, exit codes and signals are the command's,
 //! and a failure to record changes none of them.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use codex_contract::Status;
-use e2e::bins::{git_repo, read_log, shim};
+use e2e::bins::{git_repo, read_log, run_piped, shim};
 
 fn exec_in(dir: &Path, log: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(shim())
-        .arg("exec")
+    let mut cmd = Command::new(shim());
+    cmd.arg("exec")
         .arg("--log")
         .arg(log)
         .arg("--")
         .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut sin = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = sin.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+        .current_dir(dir);
+    run_piped(&mut cmd, stdin)
 }
 
 fn bare(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(args[0])
-        .args(&args[1..])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut sin = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = sin.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    let mut cmd = Command::new(args[0]);
+    cmd.args(&args[1..]).current_dir(dir);
+    run_piped(&mut cmd, stdin)
 }
 
 #[test]

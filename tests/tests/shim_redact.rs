@@ -1,28 +1,13 @@
 //! `codex-shim redact`: a streaming, binary-safe filter.
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use e2e::bins::shim;
+use e2e::bins::{run_piped, shim};
 
 fn filter(input: &[u8], args: &[&str]) -> (Vec<u8>, String) {
-    let mut child = Command::new(shim())
-        .arg("redact")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut sin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let writer = std::thread::spawn(move || sin.write_all(&data).unwrap());
-    let mut out = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-    writer.join().unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = run_piped(Command::new(shim()).arg("redact").args(args), input);
     assert!(o.status.success());
-    (out, String::from_utf8_lossy(&o.stderr).into_owned())
+    (o.stdout, String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
 #[test]
