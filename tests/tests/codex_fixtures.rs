@@ -1056,7 +1056,14 @@ fn check_still_running(ev: &Evidence) {
     assert!(killed > complete && killed >= at_stop.len());
     let item = &rollout[killed]["payload"]["item"];
     assert_eq!(item["status"], "failed");
-    assert_eq!(item["exit_code"], -1);
+    // Codex kills the process at session end: it records -1 when it gives up on the process
+    // first, 137 (128 + SIGKILL) when it sees the process die first; which one depends on
+    // scheduling (both were seen here, the second under CI load).
+    assert!(
+        item["exit_code"] == -1 || item["exit_code"] == 137,
+        "{:?}",
+        item["exit_code"]
+    );
 
     // The exec stream starts the command and never completes it.
     let exec = codex::parse_jsonl(&ev.exec);
