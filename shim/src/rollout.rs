@@ -649,17 +649,24 @@ impl Parser {
         };
         let exit = int_of(item, &["exit_code", "exitCode"]).map(|c| c as i32);
         let status_text = str_of(item, "status");
-        let was_running = self.state.calls.get(call_id).is_some_and(|p| p.running);
+        let prior = self.state.calls.get(call_id);
+        let was_running = prior.is_some_and(|p| p.running);
+        // The model already saw an output (e.g. `aborted by user`) before the process ended:
+        // the item only reports how Codex killed it. A call no longer pending was dropped
+        // after its output settled it.
+        let output_first = prior.is_none_or(|p| p.output);
         let mut r = self.outcome(call_id, SHELL_TOOL, ts);
         if r.turn_id.is_none() {
             r.turn_id = turn;
         }
+        // Codex kills a process it gives up on: -1 ("no exit code") when it stops waiting
+        // first, 137/143 (SIGKILL/SIGTERM) when it sees the death first — scheduling decides.
+        let killed = matches!(exit, Some(-1 | 137 | 143));
         let (status, error_type) = match (exit, status_text) {
-            // -1 is Codex's "no exit code": the process was killed. A command that was
-            // still running when its turn ended (and is killed when the session ends) stays
-            // `running`; one killed by an interrupt is `aborted`.
-            (Some(-1), _) if was_running => (Status::Running, None),
-            (Some(-1), _) => (Status::Aborted, None),
+            // A command still running when its turn ended (killed when the session ends)
+            // stays `running`; one killed by an interrupt is `aborted`.
+            _ if killed && was_running => (Status::Running, None),
+            _ if killed && (exit == Some(-1) || output_first) => (Status::Aborted, None),
             (_, Some("declined")) => (Status::Denied, Some("approval_denied")),
             (Some(0), _) => (Status::Ok, None),
             (Some(_), _) => (Status::Failed, None),
@@ -1189,5 +1196,41 @@ mod tests {
             interpret_output("fine", Some(true)).status,
             Some(Status::Ok)
         );
+    }
+
+    /// Folds a captured rollout with the shell call's exit code rewritten, as Codex writes
+    /// it when it sees the killed process die first.
+    fn fold_with_exit(fixture: &str, exit: &str) -> Vec<codex_contract::Call> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/codex-0.169.0")
+            .join(fixture)
+            .join("rollout.jsonl");
+        let text = std::fs::read_to_string(path).unwrap();
+        let text = text.replace("\"exit_code\":-1", &format!("\"exit_code\":{exit}"));
+        let mut parser = Parser::new(State::default(), None, "2026-01-01T00:00:00Z".into());
+        let mut out = Vec::new();
+        for line in text.lines() {
+            parser.line(line.as_bytes(), &mut out);
+        }
+        parser.flush(&mut out);
+        codex_contract::fold(out)
+    }
+
+    #[test]
+    fn a_killed_call_means_the_same_with_minus_one_or_137() {
+        for exit in ["-1", "137"] {
+            let interrupted = fold_with_exit("interrupt", exit);
+            let call = interrupted
+                .iter()
+                .find(|c| c.tool.as_deref() == Some("Bash"))
+                .unwrap();
+            assert_eq!(call.status, Status::Aborted, "interrupt, exit {exit}");
+            let still = fold_with_exit("still-running", exit);
+            let call = still
+                .iter()
+                .find(|c| c.tool.as_deref() == Some("Bash"))
+                .unwrap();
+            assert_eq!(call.status, Status::Running, "still running, exit {exit}");
+        }
     }
 }

@@ -946,7 +946,12 @@ fn check_interrupt(ev: &Evidence) {
     let item = &rollout[killed]["payload"]["item"];
     assert_eq!(item["type"], "CommandExecution");
     assert_eq!(item["status"], "failed");
-    assert_eq!(item["exit_code"], -1);
+    // -1 or 137, as for the still-running session below.
+    assert!(
+        item["exit_code"] == -1 || item["exit_code"] == 137,
+        "{:?}",
+        item["exit_code"]
+    );
 
     // The exec stream just stops: the command is started but never completed, no turn end.
     let exec = codex::parse_jsonl(&ev.exec);
