@@ -160,8 +160,8 @@ fn text(out: &RunOutput, st: Style) -> String {
             r.failed,
             pct(r.failure_rate),
             inputs.toolcalls.path,
-            inputs.toolcalls.records,
-            inputs.toolcalls.skipped
+            inputs.toolcalls.counts.records,
+            inputs.toolcalls.counts.skipped
         );
         let top: Vec<String> = {
             let mut v: Vec<(&String, u64)> =

@@ -715,8 +715,9 @@ fn warn_inputs(ctx: &RunContext, signals: &Signals, out: &mut RunOutput) {
             t.path
         ));
     }
-    if t.skipped > 0 {
+    if t.counts.skipped > 0 {
         let first = t
+            .counts
             .problems
             .first()
             .map(|p| {
@@ -730,16 +731,16 @@ fn warn_inputs(ctx: &RunContext, signals: &Signals, out: &mut RunOutput) {
             .unwrap_or_default();
         out.warnings.push(format!(
             "{} line(s) of {} could not be read and were skipped{first}",
-            t.skipped, t.path
+            t.counts.skipped, t.path
         ));
     }
-    if t.bad_timestamps > 0 {
+    if t.counts.bad_timestamps > 0 {
         out.warnings.push(format!(
             "{} record(s) of {} have an unparsable `ts` and were ignored",
-            t.bad_timestamps, t.path
+            t.counts.bad_timestamps, t.path
         ));
     }
-    if let Some(e) = &t.read_error {
+    if let Some(e) = &t.counts.read_error {
         out.warnings
             .push(format!("reading {} stopped early: {e}", t.path));
     }
@@ -747,12 +748,13 @@ fn warn_inputs(ctx: &RunContext, signals: &Signals, out: &mut RunOutput) {
         out.warnings.push(format!("CI log skipped: {p}"));
     }
     for src in &t.extra_sources {
-        if src.skipped > 0 || src.read_error.is_some() {
+        if src.counts.skipped > 0 || src.counts.read_error.is_some() {
             out.warnings.push(format!(
                 "{}: {} line(s) could not be read and were skipped{}",
                 src.name,
-                src.skipped,
-                src.read_error
+                src.counts.skipped,
+                src.counts
+                    .read_error
                     .as_ref()
                     .map(|e| format!("; reading stopped early: {e}"))
                     .unwrap_or_default()

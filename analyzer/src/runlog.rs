@@ -210,16 +210,17 @@ fn activity(out: &RunOutput) -> String {
     );
     if let Some(inputs) = &out.inputs {
         let t = &inputs.toolcalls;
+        let c = &t.counts;
         if !t.exists {
             let _ = writeln!(s, "- Tool-call log {} does not exist yet.", code(&t.path));
-        } else if t.skipped > 0 || t.bad_timestamps > 0 || t.read_error.is_some() {
+        } else if c.skipped > 0 || c.bad_timestamps > 0 || c.read_error.is_some() {
             let _ = writeln!(
                 s,
                 "- Tool-call log {}: {} unreadable lines skipped, {} records with bad timestamps{}.",
                 code(&t.path),
-                t.skipped,
-                t.bad_timestamps,
-                t.read_error
+                c.skipped,
+                c.bad_timestamps,
+                c.read_error
                     .as_ref()
                     .map(|e| format!(", read stopped early: {e}"))
                     .unwrap_or_default()

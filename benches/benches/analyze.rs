@@ -179,14 +179,14 @@ fn bench(c: &mut Criterion) {
     let a = collect(&path, "log".into(), primary, rollup, &opts, &|_| {});
     eprintln!(
         "generated {} records ({:.1} MB); rollup holds {} records, {} calls ({} failed); one pass {:.2?}",
-        a.input.records,
+        a.input.counts.records,
         bytes as f64 / 1e6,
-        a.input.in_window,
+        a.input.counts.in_window,
         a.rollup.calls,
         a.rollup.failed,
         t.elapsed()
     );
-    assert_eq!(a.input.skipped, 0);
+    assert_eq!(a.input.counts.skipped, 0);
     assert!(a.rollup.calls > 0 && a.rollup.failed > 0);
 
     let mut g = c.benchmark_group("toolcalls");

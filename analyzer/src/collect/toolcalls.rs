@@ -51,19 +51,8 @@ pub struct LogInput {
     /// The log path as given (repo-relative when inside the repository).
     pub path: String,
     pub exists: bool,
-    /// Lines seen, records parsed, lines skipped by the reader.
-    pub lines: u64,
-    pub records: u64,
-    pub skipped: u64,
-    /// Records whose `ts` does not parse (ignored).
-    pub bad_timestamps: u64,
-    /// Records inside the rollup window.
-    pub in_window: u64,
-    /// The first reader problems, with line numbers.
-    pub problems: Vec<Problem>,
-    /// An IO error that ended reading early (the records before it are used).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub read_error: Option<String>,
+    #[serde(flatten)]
+    pub counts: SourceCounts,
     /// Further record sources merged into the analysis (e.g. `toolcalls.ndjson` files that
     /// CI agents uploaded as workflow artifacts); the fields above describe the local log.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -75,14 +64,24 @@ pub struct LogInput {
 pub struct SourceInput {
     /// Where the records came from (e.g. `artifact 17 (toolcalls-linux)/toolcalls.ndjson`).
     pub name: String,
+    #[serde(flatten)]
+    pub counts: SourceCounts,
+}
+
+/// What the reader made of one source (the local log or an extra one).
+#[derive(Serialize, Clone, Debug, Default, PartialEq)]
+pub struct SourceCounts {
+    /// Lines seen, records parsed, lines skipped by the reader.
     pub lines: u64,
     pub records: u64,
     pub skipped: u64,
+    /// Records whose `ts` does not parse (ignored).
     pub bad_timestamps: u64,
     /// Records inside the rollup window.
     pub in_window: u64,
     /// The first reader problems, with line numbers.
     pub problems: Vec<Problem>,
+    /// An IO error that ended reading early (the records before it are used).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_error: Option<String>,
 }
@@ -219,18 +218,6 @@ struct Gathered {
     session_events: Vec<Record>,
 }
 
-/// Counts of one source, filled by [`Gathered::read`].
-#[derive(Default)]
-struct SourceCounts {
-    in_window: u64,
-    bad_timestamps: u64,
-    read_error: Option<String>,
-    lines: u64,
-    records: u64,
-    skipped: u64,
-    problems: Vec<Problem>,
-}
-
 impl Gathered {
     /// Streams one source through the tolerant reader, keeping the rollup's records.
     fn read<R: Read>(&mut self, reader: R) -> SourceCounts {
@@ -297,30 +284,16 @@ pub fn collect_with_sources(
                 read: 0,
                 report: progress,
             };
-            let c = g.read(counting);
-            let input = &mut activity.input;
-            input.in_window = c.in_window;
-            input.bad_timestamps = c.bad_timestamps;
-            input.read_error = c.read_error;
-            input.lines = c.lines;
-            input.records = c.records;
-            input.skipped = c.skipped;
-            input.problems = c.problems;
+            activity.input.counts = g.read(counting);
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => activity.input.read_error = Some(format!("cannot open: {e}")),
+        Err(e) => activity.input.counts.read_error = Some(format!("cannot open: {e}")),
     }
     for source in extra {
-        let c = g.read(source.reader);
+        let counts = g.read(source.reader);
         activity.input.extra_sources.push(SourceInput {
             name: source.name,
-            lines: c.lines,
-            records: c.records,
-            skipped: c.skipped,
-            bad_timestamps: c.bad_timestamps,
-            in_window: c.in_window,
-            problems: c.problems,
-            read_error: c.read_error,
+            counts,
         });
     }
     let Gathered {
@@ -704,9 +677,9 @@ mod tests {
             &ToolCallOptions::default(),
             &|_| {},
         );
-        assert_eq!(a.input.records, 6);
-        assert_eq!(a.input.skipped, 1);
-        assert_eq!(a.input.in_window, 4);
+        assert_eq!(a.input.counts.records, 6);
+        assert_eq!(a.input.counts.skipped, 1);
+        assert_eq!(a.input.counts.in_window, 4);
         assert_eq!(a.rollup.calls, 4);
         assert_eq!(a.primary.calls, 3);
         assert_eq!(a.primary.failed, 1);
