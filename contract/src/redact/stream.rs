@@ -72,32 +72,40 @@ pub(crate) fn redact_stream<R: Read, W: Write>(mut r: R, mut w: W) -> io::Result
                 cut = s.end;
             }
         }
-        out.clear();
-        labels.clear();
-        let mut last = emit_from;
-        for s in &spans {
-            if s.end <= emit_from || s.start >= cut {
-                continue;
+        let emitted = emit_from..cut;
+        if spans
+            .iter()
+            .all(|s| s.end <= emitted.start || s.start >= emitted.end)
+        {
+            // Nothing to replace in this round (the common case): no copy.
+            w.write_all(&hay[emitted.clone()])?;
+            stats.bytes_out += emitted.len() as u64;
+        } else {
+            out.clear();
+            labels.clear();
+            let mut last = emit_from;
+            for s in &spans {
+                if s.end <= emit_from || s.start >= cut {
+                    continue;
+                }
+                let start = s.start.max(emit_from);
+                out.extend_from_slice(&hay[last..start]);
+                let at = out.len();
+                out.extend_from_slice(b"[REDACTED:");
+                out.extend_from_slice(s.id().as_bytes());
+                out.push(b']');
+                labels.push((at, out.len()));
+                last = s.end;
+                stats.redactions += 1;
             }
-            let start = s.start.max(emit_from);
-            out.extend_from_slice(&hay[last..start]);
-            let at = out.len();
-            out.extend_from_slice(b"[REDACTED:");
-            out.extend_from_slice(s.id().as_bytes());
-            out.push(b']');
-            labels.push((at, out.len()));
-            last = s.end;
-            stats.redactions += 1;
-        }
-        out.extend_from_slice(&hay[last..cut]);
-        if !labels.is_empty() {
+            out.extend_from_slice(&hay[last..cut]);
             // Later passes, as `redact_bytes` does (see there), on what this round emits.
             let (settled, more) = super::settle(std::mem::take(&mut out), &labels, &mut spans);
             out = settled;
             stats.redactions += more as u64;
+            w.write_all(&out)?;
+            stats.bytes_out += out.len() as u64;
         }
-        w.write_all(&out)?;
-        stats.bytes_out += out.len() as u64;
         if eof {
             break;
         }
