@@ -123,3 +123,44 @@ pub fn run_piped(cmd: &mut Command, stdin: &[u8]) -> std::process::Output {
     writer.join().expect("stdin writer");
     out
 }
+
+/// Runs git in `dir` hermetically (no user or system config, fixed locale), as `author`
+/// (`<author>@example.com`), with author and committer dates at `when` when given, so tests
+/// can plant commits at chosen times. Panics with git's stderr when git fails.
+pub fn git_at(
+    dir: &Path,
+    args: &[&str],
+    when: Option<chrono::DateTime<chrono::Utc>>,
+    author: &str,
+) {
+    let email = format!("{author}@example.com");
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("LC_ALL", "C")
+        .env("GIT_AUTHOR_NAME", author)
+        .env("GIT_AUTHOR_EMAIL", &email)
+        .env("GIT_COMMITTER_NAME", author)
+        .env("GIT_COMMITTER_EMAIL", &email)
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args);
+    if let Some(t) = when {
+        let d = t.to_rfc3339();
+        cmd.env("GIT_AUTHOR_DATE", &d).env("GIT_COMMITTER_DATE", &d);
+    }
+    let out = cmd.output().expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -41,34 +41,7 @@ fn before(hours: f64) -> DateTime<Utc> {
 }
 
 fn git(dir: &Path, args: &[&str], when: Option<DateTime<Utc>>) {
-    let mut cmd = Command::new("git");
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "alice")
-        .env("GIT_AUTHOR_EMAIL", "alice@example.com")
-        .env("GIT_COMMITTER_NAME", "alice")
-        .env("GIT_COMMITTER_EMAIL", "alice@example.com")
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args);
-    if let Some(t) = when {
-        cmd.env("GIT_AUTHOR_DATE", t.to_rfc3339())
-            .env("GIT_COMMITTER_DATE", t.to_rfc3339());
-    }
-    let out = cmd.output().expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    e2e::bins::git_at(dir, args, when, "alice");
 }
 
 fn write(repo: &Path, rel: &str, content: &str) {

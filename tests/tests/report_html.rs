@@ -33,6 +33,7 @@ use std::time::Duration;
 use chrono::{DateTime, Duration as Dur, Utc};
 use codex_contract::record::{parse_ts, Excerpt, Phase, Record, Source, Status};
 use codex_contract::state::{State, TicketRef};
+use e2e::bins::git_at;
 use serde_json::Value;
 
 /// The report's reference time: 06:10 Phoenix, run 2026-03-04-AM.
@@ -69,44 +70,12 @@ fn target_dir() -> PathBuf {
 // ---------------------------------------------------------------------------------------
 // The scenario.
 
-fn git(dir: &Path, args: &[&str], when: Option<DateTime<Utc>>, author: &str) {
-    let mut cmd = Command::new("git");
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("LC_ALL", "C")
-        .env("GIT_AUTHOR_NAME", author)
-        .env("GIT_AUTHOR_EMAIL", format!("{author}@example.com"))
-        .env("GIT_COMMITTER_NAME", author)
-        .env("GIT_COMMITTER_EMAIL", format!("{author}@example.com"))
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args);
-    if let Some(t) = when {
-        let d = t.to_rfc3339();
-        cmd.env("GIT_AUTHOR_DATE", &d).env("GIT_COMMITTER_DATE", &d);
-    }
-    let out = cmd.output().expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn commit(repo: &Path, rel: &str, content: &str, when: DateTime<Utc>, author: &str) {
     let p = repo.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(&p, content).unwrap();
-    git(repo, &["add", "--", rel], None, author);
-    git(
+    git_at(repo, &["add", "--", rel], None, author);
+    git_at(
         repo,
         &["commit", "-q", "-m", &format!("change {rel}")],
         Some(when),
@@ -115,7 +84,7 @@ fn commit(repo: &Path, rel: &str, content: &str, when: DateTime<Utc>, author: &s
 }
 
 fn build_git(repo: &Path) {
-    git(repo, &["init", "-q"], None, "alice");
+    git_at(repo, &["init", "-q"], None, "alice");
     commit(
         repo,
         "README.md",
