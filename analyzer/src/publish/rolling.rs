@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 
 use super::body::{cap_body, ROLLING_MARKER};
 use super::client::GithubError;
-use super::tickets::{close_duplicate, list_labelled, merge, search, Found};
+use super::tickets::{
+    close_duplicate, create_issue, list_labelled, merge, record_unverified, search, Found,
+};
 use super::{Action, ItemKey, PendingItem, Session};
 
 /// The body sent for `summary` (already redacted): capped, then the marker.
@@ -96,22 +98,8 @@ async fn publish(s: &mut Session<'_>, summary: &str) -> Result<(), GithubError> 
 
 async fn create(s: &mut Session<'_>, title: &str, body: &str) -> Result<(), GithubError> {
     let key = ItemKey::Rolling;
-    let issue = s
-        .client
-        .write_json(
-            Method::POST,
-            &s.client.repo_path("/issues"),
-            &json!({"title": title, "body": body, "labels": s.settings.labels}),
-        )
-        .await?;
-    let number =
-        issue
-            .get("number")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| GithubError::Decode {
-                path: "/issues".into(),
-                detail: "created issue has no number".into(),
-            })?;
+    let payload = json!({"title": title, "body": body, "labels": s.settings.labels});
+    let number = create_issue(s, &payload).await?;
     s.out.rolling_issue = Some(number);
     let earlier = match list_labelled(s.client, s.settings).await {
         Ok(all) => pick(
@@ -122,12 +110,7 @@ async fn create(s: &mut Session<'_>, title: &str, body: &str) -> Result<(), Gith
         .first()
         .map(|f| f.number),
         Err(e) => {
-            s.out.record(
-                key,
-                Action::Created,
-                Some(number),
-                format!("created; duplicate check failed ({e}), the next run repeats it"),
-            );
+            record_unverified(s, key, number, &e);
             return Ok(());
         }
     };

@@ -213,18 +213,7 @@ async fn create(s: &mut Session<'_>, run_id: &str, t: &TicketPlan) -> Result<(),
         "body": render(run_id, t, s.settings.body_cap),
         "labels": labels_for(s.settings, t),
     });
-    let issue = s
-        .client
-        .write_json(Method::POST, &s.client.repo_path("/issues"), &body)
-        .await?;
-    let number =
-        issue
-            .get("number")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| GithubError::Decode {
-                path: "/issues".into(),
-                detail: "created issue has no number".into(),
-            })?;
+    let number = create_issue(s, &body).await?;
     s.out.tickets.insert(t.fingerprint.clone(), number);
 
     // Write-time duplicate check (see the module docs).
@@ -237,13 +226,7 @@ async fn create(s: &mut Session<'_>, run_id: &str, t: &TicketPlan) -> Result<(),
             .map(|f| f.number)
             .min(),
         Err(e) => {
-            // Created, but unverified: a later run closes any duplicate it finds.
-            s.out.record(
-                key,
-                Action::Created,
-                Some(number),
-                format!("created; duplicate check failed ({e}), the next run repeats it"),
-            );
+            record_unverified(s, key, number, &e);
             return Ok(());
         }
     };
@@ -255,6 +238,32 @@ async fn create(s: &mut Session<'_>, run_id: &str, t: &TicketPlan) -> Result<(),
         None => s.out.record(key, Action::Created, Some(number), "created"),
     }
     Ok(())
+}
+
+/// Creates an issue (`payload`: title, body, labels) and returns its number.
+pub(crate) async fn create_issue(s: &mut Session<'_>, payload: &Value) -> Result<u64, GithubError> {
+    let issue = s
+        .client
+        .write_json(Method::POST, &s.client.repo_path("/issues"), payload)
+        .await?;
+    issue
+        .get("number")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| GithubError::Decode {
+            path: "/issues".into(),
+            detail: "created issue has no number".into(),
+        })
+}
+
+/// Records an issue created without its write-time duplicate check (the listing failed):
+/// a later run repeats the check and closes any duplicate it finds.
+pub(crate) fn record_unverified(s: &mut Session<'_>, key: ItemKey, number: u64, e: &GithubError) {
+    s.out.record(
+        key,
+        Action::Created,
+        Some(number),
+        format!("created; duplicate check failed ({e}), the next run repeats it"),
+    );
 }
 
 /// Closes `dup` as a duplicate of `keep` (close first, then say why).
