@@ -96,29 +96,82 @@ impl Pat {
     }
 }
 
-enum Finder {
+/// Finds keywords, leftmost first. No keyword is a prefix of another (a test holds the
+/// tables to it), so at most one matches at any position.
+///
+/// Short haystacks are scanned directly, with the candidates indexed by first byte; longer
+/// ones by a SIMD searcher built on first need. Why both: building the searcher costs ~50 µs,
+/// more than scanning a few KiB directly, and the shim's commonest text is one short command
+/// line in a process that lives about a millisecond. Both give the same answers (tested).
+struct Finder {
+    patterns: Vec<Vec<u8>>,
+    /// Indexes into `patterns` by first byte.
+    by_first: Vec<Vec<u16>>,
+    fast: OnceLock<Fast>,
+}
+
+enum Fast {
     Teddy(packed::Searcher),
     Ac(AhoCorasick),
 }
 
+/// Haystacks up to this length are scanned directly (see [`Finder`]).
+const DIRECT_SCAN_MAX: usize = 1024;
+
 impl Finder {
-    fn new(patterns: &[Vec<u8>]) -> Finder {
-        if let Some(s) = packed::Config::new().builder().extend(patterns).build() {
-            return Finder::Teddy(s);
+    fn new(patterns: Vec<Vec<u8>>) -> Finder {
+        let mut by_first = vec![Vec::new(); 256];
+        for (i, p) in patterns.iter().enumerate() {
+            by_first[p[0] as usize].push(i as u16);
         }
-        // No SIMD Teddy on this CPU: a leftmost-first automaton gives the same answers.
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(patterns)
-            .expect("redaction keywords are plain literals");
-        Finder::Ac(ac)
+        Finder {
+            patterns,
+            by_first,
+            fast: OnceLock::new(),
+        }
+    }
+
+    fn fast(&self) -> &Fast {
+        self.fast.get_or_init(|| {
+            if let Some(s) = packed::Config::new()
+                .builder()
+                .extend(&self.patterns)
+                .build()
+            {
+                return Fast::Teddy(s);
+            }
+            // No SIMD Teddy on this CPU: a leftmost-first automaton gives the same answers.
+            let ac = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(&self.patterns)
+                .expect("redaction keywords are plain literals");
+            Fast::Ac(ac)
+        })
     }
 
     /// First keyword match starting at or after `at`: (start, pattern index).
     #[inline]
     fn find(&self, hay: &[u8], at: usize) -> Option<(usize, usize)> {
-        match self {
-            Finder::Teddy(s) => s
+        if hay.len() <= DIRECT_SCAN_MAX {
+            return self.find_direct(hay, at);
+        }
+        self.find_fast(hay, at)
+    }
+
+    fn find_direct(&self, hay: &[u8], at: usize) -> Option<(usize, usize)> {
+        (at..hay.len()).find_map(|i| {
+            let rest = &hay[i..];
+            self.by_first[rest[0] as usize]
+                .iter()
+                .map(|&p| p as usize)
+                .find(|&p| rest.starts_with(&self.patterns[p]))
+                .map(|p| (i, p))
+        })
+    }
+
+    fn find_fast(&self, hay: &[u8], at: usize) -> Option<(usize, usize)> {
+        match self.fast() {
+            Fast::Teddy(s) => s
                 .find_in(
                     hay,
                     aho_corasick::Span {
@@ -127,7 +180,7 @@ impl Finder {
                     },
                 )
                 .map(|m| (m.start(), m.pattern().as_usize())),
-            Finder::Ac(ac) => ac
+            Fast::Ac(ac) => ac
                 .find(Input::new(hay).span(at..hay.len()))
                 .map(|m| (m.start(), m.pattern().as_usize())),
         }
@@ -324,10 +377,10 @@ fn build_prefilter() -> Prefilter {
     );
     let long_overlap = long_pats.iter().map(Vec::len).max().unwrap_or(1) - 1;
     Prefilter {
-        long: Finder::new(&long_pats),
+        long: Finder::new(long_pats),
         long_entries,
         long_overlap,
-        short: Finder::new(&short_pats),
+        short: Finder::new(short_pats),
         short_entries,
         pats,
     }
@@ -715,6 +768,53 @@ mod tests {
         long.dedup();
         assert!(long.len() <= 64, "{} long keywords", long.len());
         assert!(long.iter().all(|k| k.len() <= 64));
+    }
+
+    /// Every hit of `find`, one at a time, as `scan_keywords` walks them.
+    fn all_hits(
+        hay: &[u8],
+        find: impl Fn(&[u8], usize) -> Option<(usize, usize)>,
+    ) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some((st, p)) = find(hay, at) {
+            out.push((st, p));
+            at = st + 1;
+        }
+        out
+    }
+
+    #[test]
+    fn direct_scan_agrees_with_the_simd_searcher() {
+        let pf = prefilter();
+        // Text made of keyword pieces, so that near-misses and overlaps are everywhere.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for finder in [&pf.long, &pf.short] {
+            let mut total = 0;
+            for _ in 0..300 {
+                let mut hay = Vec::new();
+                let len = (rand() % 900) as usize + 1;
+                while hay.len() < len {
+                    let p = &finder.patterns[(rand() as usize) % finder.patterns.len()];
+                    let cut = (rand() as usize) % (p.len() + 1);
+                    hay.extend_from_slice(&p[..cut.max(1)]);
+                    if rand() % 3 == 0 {
+                        hay.push(b" =:_-\n\"'"[(rand() % 7) as usize]);
+                    }
+                }
+                let direct = all_hits(&hay, |h, a| finder.find_direct(h, a));
+                let fast = all_hits(&hay, |h, a| finder.find_fast(h, a));
+                assert_eq!(direct, fast, "{:?}", String::from_utf8_lossy(&hay));
+                total += direct.len();
+            }
+            assert!(total > 1000, "the generated text has hits ({total})");
+        }
     }
 
     #[test]
