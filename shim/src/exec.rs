@@ -12,14 +12,13 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::mem::ManuallyDrop;
-use std::os::fd::FromRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use codex_contract::record::{shorten, Excerpt, Phase, Record, Source, Status};
@@ -38,6 +37,44 @@ pub struct ExecOptions {
     pub log: Option<PathBuf>,
     /// Do not print the warning line when recording fails (it still goes to the error log).
     pub quiet: bool,
+}
+
+/// Parses `[--log PATH | --log=PATH] [-q | --quiet] [--] CMD [ARGS...]` by hand.
+///
+/// Why not clap: building clap's command tree is a measurable share of a run that must add
+/// under a millisecond to every wrapped command. Only these exact shapes are taken here;
+/// anything else (`--help`, an unknown flag, no command) returns `None`, and `main` hands it to
+/// clap, which owns the help text and the error messages.
+pub fn parse_args(args: &[OsString]) -> Option<(&[OsString], ExecOptions)> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut opts = ExecOptions {
+        log: None,
+        quiet: false,
+    };
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        let b = a.as_bytes();
+        match b {
+            b"--" => {
+                i += 1;
+                break;
+            }
+            b"-q" | b"--quiet" => opts.quiet = true,
+            b"--log" => {
+                i += 1;
+                opts.log = Some(PathBuf::from(args.get(i)?));
+            }
+            _ if b.starts_with(b"--log=") => {
+                let p = std::ffi::OsStr::from_bytes(&b[6..]);
+                opts.log = Some(PathBuf::from(p));
+            }
+            _ if b.starts_with(b"-") => return None,
+            _ => break,
+        }
+        i += 1;
+    }
+    let cmd = &args[i.min(args.len())..];
+    (!cmd.is_empty()).then_some((cmd, opts))
 }
 
 /// Runs the command, records it, and returns the exit code the shim must exit with.
@@ -91,38 +128,28 @@ pub fn run(cmd: &[OsString], opts: &ExecOptions) -> i32 {
         // SAFETY: kill(2) with a pid we own and a valid signal number.
         unsafe { libc::kill(child.id() as i32, pending) };
     }
+    // What the record needs that does not depend on the outcome is gathered while the child
+    // runs, on the other core, rather than added to the wall time after it exits. HEAD is
+    // therefore the commit the command started from.
+    let mut r = base_record(cmd, started_at);
 
-    let (tx, rx) = mpsc::channel::<(u8, Capture)>();
-    let mut copiers = 0;
+    let mut streams = Vec::with_capacity(2);
     if let Some(out) = child.stdout.take() {
-        copiers += 1;
-        spawn_copier(out, 1, tx.clone());
+        streams.push(Stream::new(out.into(), 1));
     }
     if let Some(err) = child.stderr.take() {
-        copiers += 1;
-        spawn_copier(err, 2, tx.clone());
+        streams.push(Stream::new(err.into(), 2));
     }
-    drop(tx);
-
-    let status = loop {
-        match child.wait() {
-            Ok(s) => break Some(s),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => break None,
-        }
-    };
-    let duration = start.elapsed();
+    let (status, exited_at) = pump(&mut child, &mut streams);
+    let duration = exited_at.duration_since(start);
     CHILD.store(0, Ordering::SeqCst);
-
     let mut out_cap = None;
     let mut err_cap = None;
-    let deadline = Instant::now() + DRAIN_GRACE;
-    for _ in 0..copiers {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok((1, c)) => out_cap = Some(c),
-            Ok((_, c)) => err_cap = Some(c),
-            Err(_) => break,
+    for s in streams {
+        if s.to == 1 {
+            out_cap = Some(s.cap);
+        } else {
+            err_cap = Some(s.cap);
         }
     }
 
@@ -135,7 +162,6 @@ pub fn run(cmd: &[OsString], opts: &ExecOptions) -> i32 {
         None => (1, None),
     };
 
-    let mut r = base_record(cmd, started_at);
     r.exit_code = Some(code);
     r.signal = signal;
     r.duration_ms = Some(duration.as_millis() as u64);
@@ -341,31 +367,150 @@ fn cut_before_first_space(s: &str) -> &str {
     }
 }
 
-/// Copies a child's pipe to our fd `fd` as data arrives, capturing head and tail. When our
-/// side is closed (EPIPE), copying stops and the pipe is closed, so the child gets SIGPIPE
-/// exactly as it would writing to a closed pipe bare.
-fn spawn_copier(mut src: impl Read + Send + 'static, fd: i32, tx: mpsc::Sender<(u8, Capture)>) {
-    std::thread::spawn(move || {
-        // SAFETY: fds 1 and 2 are open for the life of the process; ManuallyDrop keeps
-        // them open when this File goes away.
-        let mut dst = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
-        let mut cap = Capture::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = match src.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
-            cap.push(&buf[..n]);
-            if dst.write_all(&buf[..n]).is_err() {
-                break;
+/// One of the child's output pipes, copied to our fd `to` (1 or 2).
+struct Stream {
+    /// `None` once the pipe reached end of file or our side was closed.
+    from: Option<OwnedFd>,
+    to: i32,
+    cap: Capture,
+}
+
+impl Stream {
+    fn new(from: OwnedFd, to: i32) -> Stream {
+        Stream {
+            from: Some(from),
+            to,
+            cap: Capture::new(),
+        }
+    }
+
+    /// Reads what is ready and writes it on. When our side is closed (EPIPE), copying stops
+    /// and the pipe is closed, so the child gets SIGPIPE exactly as it would writing to a
+    /// closed pipe bare.
+    ///
+    /// `buf` is used only for its capacity: reading into uninitialised memory spares zeroing
+    /// (and faulting in) 64 KiB on every run, though most commands print far less.
+    fn copy_ready(&mut self, buf: &mut Vec<u8>) {
+        let Some(fd) = &self.from else { return };
+        buf.clear();
+        let n = loop {
+            // SAFETY: read(2) writes at most `capacity` bytes into the vector's spare
+            // capacity, and the length is then set to what it wrote.
+            let r = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.capacity()) };
+            if r >= 0 {
+                break r as usize;
+            }
+            if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                break 0;
+            }
+        };
+        if n == 0 {
+            self.from = None;
+            return;
+        }
+        // SAFETY: the first `n` bytes were written by read(2) above.
+        unsafe { buf.set_len(n) };
+        self.cap.push(buf);
+        // SAFETY: fd 1 or 2 is open for the life of the process; ManuallyDrop keeps it open
+        // when this File goes away.
+        let mut dst = ManuallyDrop::new(unsafe { File::from_raw_fd(self.to) });
+        if dst.write_all(buf).is_err() {
+            self.from = None;
+        }
+    }
+}
+
+/// Copies the child's piped output to ours as it arrives and waits for the child, on this
+/// one thread: `poll` on the pipes and on a pidfd that becomes readable when the child exits.
+/// After the exit, copying goes on until the pipes close or for `DRAIN_GRACE`, whichever is
+/// first (a grandchild started with `cmd &` may hold them open for ever).
+///
+/// Why not a thread per pipe: in a process that lives about a millisecond, two thread starts
+/// (stacks, a malloc arena each) were a measurable share of the shim's overhead.
+/// Returns the exit status (`None` if it cannot be had) and when the exit was seen.
+fn pump(child: &mut Child, streams: &mut [Stream]) -> (Option<ExitStatus>, Instant) {
+    let pidfd = open_pidfd(child.id());
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut status: Option<(ExitStatus, Instant)> = None;
+    let mut drain_until: Option<Instant> = None;
+    let mut fds: Vec<libc::pollfd> = Vec::with_capacity(3);
+    while streams.iter().any(|s| s.from.is_some()) {
+        let timeout_ms = match drain_until {
+            Some(t) => match t.checked_duration_since(Instant::now()) {
+                Some(left) => left.as_millis().max(1) as libc::c_int,
+                None => break,
+            },
+            // Without a pidfd (kernels before 5.3), look at the child every 10 ms.
+            None if pidfd.is_none() => 10,
+            None => -1,
+        };
+        fds.clear();
+        for s in streams.iter() {
+            if let Some(fd) = &s.from {
+                fds.push(pollfd(fd.as_raw_fd()));
             }
         }
-        drop(src);
-        let _ = tx.send((fd as u8, cap));
-    });
+        let watch_exit = status.is_none() && pidfd.is_some();
+        if let (true, Some(p)) = (watch_exit, &pidfd) {
+            fds.push(pollfd(p.as_raw_fd()));
+        }
+        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structs.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+        if n < 0 {
+            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            break;
+        }
+        let mut ready = fds.iter().map(|p| p.revents != 0);
+        for s in streams.iter_mut().filter(|s| s.from.is_some()) {
+            if ready.next() == Some(true) {
+                s.copy_ready(&mut buf);
+            }
+        }
+        let exited = ready.next() == Some(true);
+        if status.is_none() && (pidfd.is_none() || exited) {
+            if let Ok(Some(s)) = child.try_wait() {
+                let now = Instant::now();
+                status = Some((s, now));
+                drain_until = Some(now + DRAIN_GRACE);
+            }
+        }
+    }
+    if let Some((s, at)) = status {
+        return (Some(s), at);
+    }
+    loop {
+        match child.wait() {
+            Ok(s) => return (Some(s), Instant::now()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return (None, Instant::now()),
+        }
+    }
+}
+
+fn pollfd(fd: libc::c_int) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+/// A pidfd for our child: readable once it exits (Linux 5.3+). `None` elsewhere.
+fn open_pidfd(pid: u32) -> Option<OwnedFd> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: pidfd_open(2) with flags 0 returns a new fd or -1; the child is unreaped,
+        // so `pid` cannot have been reused.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+        if fd >= 0 {
+            // SAFETY: the fd was just returned to us and nothing else owns it.
+            return Some(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) });
+        }
+    }
+    let _ = pid;
+    None
 }
 
 static CHILD: AtomicI32 = AtomicI32::new(0);
@@ -427,6 +572,47 @@ mod tests {
         let e = c.excerpt();
         assert_eq!(e.text, "hello\nworld\n");
         assert_eq!(e.len, 12);
+    }
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn parse_args_takes_the_common_shapes() {
+        let a = os(&["--log", "/tmp/l", "-q", "--", "ls", "-la"]);
+        let (cmd, o) = parse_args(&a).unwrap();
+        assert_eq!(cmd, &os(&["ls", "-la"])[..]);
+        assert_eq!(o.log.as_deref(), Some(std::path::Path::new("/tmp/l")));
+        assert!(o.quiet);
+
+        let a = os(&["--log=/x y", "make", "--log", "z"]);
+        let (cmd, o) = parse_args(&a).unwrap();
+        assert_eq!(
+            cmd,
+            &os(&["make", "--log", "z"])[..],
+            "flags after CMD are its own"
+        );
+        assert_eq!(o.log.as_deref(), Some(std::path::Path::new("/x y")));
+        assert!(!o.quiet);
+
+        let a = os(&["--", "--weird-name"]);
+        assert_eq!(parse_args(&a).unwrap().0, &os(&["--weird-name"])[..]);
+    }
+
+    #[test]
+    fn parse_args_leaves_the_rest_to_clap() {
+        for a in [
+            &[][..],
+            &["--"][..],
+            &["--help"][..],
+            &["-h", "ls"][..],
+            &["--log"][..],
+            &["--log", "x"][..],
+            &["--verbose", "ls"][..],
+        ] {
+            assert!(parse_args(&os(a)).is_none(), "{a:?}");
+        }
     }
 
     #[test]

@@ -1,4 +1,11 @@
 //! `codex-shim`: records coding-agent tool calls into `.codex/toolcalls.ndjson`.
+//!
+//! `no_main`: the shim starts on every tool call, so it skips std's runtime start-up, whose
+//! main-thread stack guard alone parses `/proc/self/maps` (~45 µs of a run that must add under
+//! a millisecond to the command it wraps). What that start-up did that the shim relies on is
+//! done in [`main`]; arguments still come from `std::env::args_os` (glibc hands them to std
+//! before `main`), and every path ends in `std::process::exit`, which flushes stdout.
+#![no_main]
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -117,11 +124,31 @@ enum Cmd {
     },
 }
 
-fn main() {
-    // The hook runs on every tool call and must never exit non-zero (exit 2 from an argument
-    // error would block a tool call): it bypasses clap and parses its few flags itself.
-    if std::env::args_os().nth(1).is_some_and(|a| a == "hook") {
-        std::process::exit(codex_shim::hook::main(std::env::args_os().skip(2)));
+/// The C entry point (see the crate docs for why not Rust's `fn main`).
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    // As std's start-up would: a write to a closed pipe fails with EPIPE instead of killing
+    // the shim (exec then stops copying and still records; children get SIGPIPE back, as
+    // std's spawn resets it to the default for them).
+    // SAFETY: setting a signal disposition before any other thread exists.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    run()
+}
+
+fn run() -> ! {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    match args.get(1).and_then(|a| a.to_str()) {
+        // The hook runs on every tool call and must never exit non-zero (exit 2 from an
+        // argument error would block a tool call): it bypasses clap and parses its flags itself.
+        Some("hook") => std::process::exit(codex_shim::hook::main(args[2..].iter().cloned())),
+        // The exec wrapper adds its start-up to every wrapped command: the common shapes skip
+        // clap (see `exec::parse_args`); anything else falls through to clap below.
+        Some("exec") => {
+            if let Some((cmd, opts)) = codex_shim::exec::parse_args(&args[2..]) {
+                std::process::exit(codex_shim::exec::run(cmd, &opts));
+            }
+        }
+        _ => {}
     }
     let cli = Cli::parse();
     let code = match cli.command {

@@ -223,3 +223,116 @@ fn secrets_in_arguments_and_output_never_reach_the_log() {
     assert!(!text.contains(&token), "{text}");
     assert!(text.contains("[REDACTED:github-token]"), "{text}");
 }
+
+#[test]
+fn a_closed_stdout_gives_the_command_sigpipe_as_bare() {
+    // `CMD | head -c 5`: when the reader goes away, the command dies of SIGPIPE on its next
+    // write, exactly as without the shim, and the shim reports it as a shell would (141).
+    let repo = git_repo();
+    let log = repo.path().join("log.ndjson");
+    let run = |wrapped: bool| {
+        let mut cmd = if wrapped {
+            let mut c = Command::new(shim());
+            c.arg("exec").arg("--log").arg(&log).arg("--");
+            c.arg("yes");
+            c
+        } else {
+            Command::new("yes")
+        };
+        let mut child = cmd
+            .current_dir(repo.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let mut buf = [0u8; 5];
+        out.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"y\ny\ny");
+        drop(out);
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        (status, err)
+    };
+    let (bare, _) = run(false);
+    assert_eq!(bare.signal(), Some(13), "{bare:?}");
+    let (wrapped, err) = run(true);
+    assert_eq!(wrapped.code(), Some(128 + 13), "{wrapped:?} {err}");
+    assert_eq!(err, "", "no warning: the shim itself did not fail");
+    let recs = read_log(&log);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].signal, Some(13));
+    assert_eq!(recs[0].exit_code, Some(141));
+    assert!(recs[0].output.as_ref().unwrap().len >= 5);
+}
+
+#[test]
+fn a_background_grandchild_holding_the_pipe_does_not_hold_the_shim() {
+    // `sleep 30 &` inherits stdout: bare, the shell returns at once; the shim drains for a
+    // moment after the command exits, then returns too, with the duration of the command.
+    let repo = git_repo();
+    let log = repo.path().join("log.ndjson");
+    shim(); // builds the binaries if they are stale: not part of the time measured
+    let start = Instant::now();
+    let out = exec_in(
+        repo.path(),
+        &log,
+        &["sh", "-c", "sleep 30 & echo started; exit 3"],
+        b"",
+    );
+    let took = start.elapsed();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.stdout, b"started\n");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let recs = read_log(&log);
+    assert_eq!(recs[0].exit_code, Some(3));
+    assert!(
+        recs[0].duration_ms.unwrap() < 250,
+        "duration is the command's, not the drain's: {:?}",
+        recs[0].duration_ms
+    );
+}
+
+#[test]
+fn arguments_parse_as_clap_documents_them() {
+    let repo = git_repo();
+    let log = repo.path().join("log.ndjson");
+    // `--log=PATH`, `-q`, and a command without `--` (its own flags stay its own).
+    let out = Command::new(shim())
+        .arg("exec")
+        .arg(format!("--log={}", log.display()))
+        .args(["-q", "sh", "-c", "echo \"$0 $1\"", "--log", "x"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(out.stdout, b"--log x\n");
+    assert_eq!(read_log(&log).len(), 1);
+    // What the fast path does not take goes to clap: help, and usage errors (exit 2).
+    let help = Command::new(shim())
+        .args(["exec", "--help"])
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: codex-shim exec"));
+    for (bad, says) in [
+        (&["exec"][..], "required arguments were not provided"),
+        (
+            &["exec", "--log"][..],
+            "a value is required for '--log <PATH>'",
+        ),
+    ] {
+        let out = Command::new(shim()).args(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{bad:?}"
+        );
+    }
+}
