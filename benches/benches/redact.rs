@@ -1,6 +1,8 @@
 //! Redaction throughput: `redact` on clean build/test output (the common case, target
-//! ≥ 1 GB/s), on candidate-dense text (keywords everywhere, some real secrets), and the
-//! streaming redactor behind `codex-shim redact`.
+//! ≥ 1 GB/s), on candidate-dense text (keywords everywhere, some real secrets), the
+//! streaming redactor behind `codex-shim redact`, and short texts (a command line), which
+//! are scanned directly rather than with the SIMD searcher (`redact_short`: the two sides of
+//! the 1 KiB switch-over, to check where it sits).
 //!
 //! Run: `cargo bench -p benches --bench redact -- --warm-up-time 1 --measurement-time 3`
 
@@ -129,6 +131,18 @@ fn bench_redact(c: &mut Criterion) {
     g.bench_function("dense_1MB", |b| {
         b.iter(|| redact_stream(black_box(dense.as_bytes()), io::sink()).expect("in-memory I/O"))
     });
+    g.finish();
+
+    let mut g = c.benchmark_group("redact_short");
+    let cmd = "cargo test --workspace --all-features -- --nocapture --test-threads 2";
+    g.throughput(Throughput::Bytes(cmd.len() as u64));
+    g.bench_function("command_line", |b| b.iter(|| redact(black_box(cmd)).len()));
+    let text = clean_log(4096);
+    for (name, n) in [("clean_1024B_direct", 1024), ("clean_1100B_simd", 1100)] {
+        let t = &text[..n];
+        g.throughput(Throughput::Bytes(n as u64));
+        g.bench_function(name, |b| b.iter(|| redact(black_box(t)).len()));
+    }
     g.finish();
 }
 
