@@ -443,12 +443,7 @@ fn response(v: &Value, agent: Agent, r: &mut Record) {
             let failed = o.get("isError").and_then(Value::as_bool) == Some(true);
             r.status = Some(if failed { Status::Failed } else { Status::Ok });
             match o.get("content") {
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .filter_map(|i| str_of(i, "text"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                Some(Value::String(t)) => t.clone(),
+                c @ Some(Value::Array(_) | Value::String(_)) => text::content_text(c),
                 _ => String::new(),
             }
         }

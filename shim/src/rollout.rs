@@ -782,7 +782,7 @@ impl Parser {
                 let failed = ok.get("isError").and_then(Value::as_bool) == Some(true);
                 (
                     if failed { Status::Failed } else { Status::Ok },
-                    content_text(ok.get("content")),
+                    text::content_text(ok.get("content")),
                 )
             }
             None => match s(&p.status) {
@@ -878,26 +878,12 @@ fn output_text(v: Option<&Value>) -> (String, Option<bool>) {
             let success = o.get("success").and_then(Value::as_bool);
             let text = match o.get("content") {
                 Some(Value::String(t)) => t.clone(),
-                other => content_text(other),
+                other => text::content_text(other),
             };
             (text, success)
         }
-        Some(Value::Array(_)) => (content_text(v), None),
+        Some(Value::Array(_)) => (text::content_text(v), None),
         _ => (String::new(), None),
-    }
-}
-
-/// The text of a content list (`[{type: "text"|"input_text"|"output_text", text}]`).
-fn content_text(v: Option<&Value>) -> String {
-    match v {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|i| str_of(i, "text"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Some(Value::String(t)) => t.clone(),
-        Some(v) if !v.is_null() => v.to_string(),
-        _ => String::new(),
     }
 }
 

@@ -194,6 +194,21 @@ pub fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
+/// The text of a content list (`[{type: "text"|"input_text"|"output_text", text}]`, as in
+/// rollouts and MCP results), a plain string, or any other value as JSON.
+pub fn content_text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| str_of(i, "text"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Some(Value::String(t)) => t.clone(),
+        Some(v) if !v.is_null() => v.to_string(),
+        _ => String::new(),
+    }
+}
+
 /// An integer field of a JSON object, accepting `snake_case` and `camelCase` spellings.
 pub fn int_of(v: &Value, keys: &[&str]) -> Option<i64> {
     keys.iter().find_map(|k| v.get(*k).and_then(Value::as_i64))
