@@ -426,11 +426,12 @@ impl Stream {
 /// After the exit, copying goes on until the pipes close or for `DRAIN_GRACE`, whichever is
 /// first (a grandchild started with `cmd &` may hold them open for ever).
 ///
+/// Without a pidfd (`None`: not Linux, or a kernel before 5.3), it looks at the child every
+/// 10 ms instead. Returns the exit status (`None` if it cannot be had) and when the exit was
+/// seen.
+///
 /// Why not a thread per pipe: in a process that lives about a millisecond, two thread starts
 /// (stacks, a malloc arena each) were a measurable share of the shim's overhead.
-/// Returns the exit status (`None` if it cannot be had) and when the exit was seen.
-/// Without a pidfd (`None`: not Linux, or a kernel before 5.3), it looks at the child every
-/// 10 ms instead.
 fn pump(
     child: &mut Child,
     streams: &mut [Stream],
@@ -446,7 +447,6 @@ fn pump(
                 Some(left) => left.as_millis().max(1) as libc::c_int,
                 None => break,
             },
-            // Without a pidfd (kernels before 5.3), look at the child every 10 ms.
             None if pidfd.is_none() => 10,
             None => -1,
         };
