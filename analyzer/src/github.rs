@@ -46,6 +46,7 @@ use crate::collect::toolcalls::RecordSource;
 use crate::deltas::Tracked;
 use crate::finding::{sample, Finding, RuleId};
 use crate::guidance::{self, code_block, code_span, GuidanceOptions};
+use crate::numbers::pct;
 use crate::publish::{
     self, block_on, branch_for_run, Action, ArtifactHarvest, CiFailures, GithubTarget, ItemKey,
     ItemResult, Limits, PendingItem, PrActivity, PrFile, PrPlan, PublishOutcome, PublishPlan,
@@ -813,10 +814,6 @@ fn ticket_plan(
         severity: f.severity.as_str().into(),
         level: f.evidence.rate.unwrap_or(f.evidence.count as f64),
     }
-}
-
-fn pct(r: f64) -> String {
-    format!("{:.1}%", r * 100.0)
 }
 
 /// Clusters behind a finding: same error type, or same tool.

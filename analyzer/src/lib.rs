@@ -18,6 +18,7 @@ pub mod finding;
 pub mod github;
 pub mod guidance;
 pub mod harbor;
+pub mod numbers;
 pub mod output;
 pub mod publish;
 pub mod report;

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use crate::finding::Severity;
+use crate::numbers::pct_or_na;
 use crate::run::{Mode, RunOutput, WriteAction};
 
 /// Output formats of `run`.
@@ -79,10 +80,6 @@ pub fn render(out: &RunOutput, format: Format, style: Style) -> String {
     }
 }
 
-fn pct(r: Option<f64>) -> String {
-    r.map_or_else(|| "n/a".to_string(), |r| format!("{:.1}%", r * 100.0))
-}
-
 fn writes(s: &mut String, actions: &[WriteAction]) {
     for a in actions {
         let _ = writeln!(
@@ -148,7 +145,7 @@ fn text(out: &RunOutput, st: Style) -> String {
             p.calls,
             p.sessions,
             p.failed,
-            pct(p.failure_rate),
+            pct_or_na(p.failure_rate),
             p.unknown
         );
         let _ = writeln!(
@@ -158,7 +155,7 @@ fn text(out: &RunOutput, st: Style) -> String {
             out.windows.rollup.length,
             r.calls,
             r.failed,
-            pct(r.failure_rate),
+            pct_or_na(r.failure_rate),
             inputs.toolcalls.path,
             inputs.toolcalls.counts.records,
             inputs.toolcalls.counts.skipped
@@ -241,7 +238,7 @@ fn text(out: &RunOutput, st: Style) -> String {
                     s,
                     "\n{} vs {prev}: failure rate {}{change}; findings {} new, {} persisting, {} recurring, {} resolved",
                     st.bold("Impact"),
-                    pct(d.failure_rate.current),
+                    pct_or_na(d.failure_rate.current),
                     d.findings.new.len(),
                     d.findings.persisting.len(),
                     d.findings.recurring.len(),

@@ -12,6 +12,7 @@
 use std::fmt::Write as _;
 
 use crate::finding::Finding;
+use crate::numbers::pct_or_na;
 use crate::run::{LogSection, RunOutput};
 
 /// The headings, in order.
@@ -62,10 +63,6 @@ pub fn code(s: &str) -> String {
     } else {
         format!("{fence}{s}{fence}")
     }
-}
-
-fn pct(r: Option<f64>) -> String {
-    r.map_or_else(|| "n/a".to_string(), |r| format!("{:.1}%", r * 100.0))
 }
 
 fn signed(n: i64) -> String {
@@ -147,7 +144,7 @@ fn activity(out: &RunOutput) -> String {
         p.calls,
         p.sessions,
         p.failed,
-        pct(p.failure_rate),
+        pct_or_na(p.failure_rate),
         p.unknown
     );
     let _ = writeln!(
@@ -156,7 +153,7 @@ fn activity(out: &RunOutput) -> String {
         out.windows.rollup.length,
         r.calls,
         r.failed,
-        pct(r.failure_rate)
+        pct_or_na(r.failure_rate)
     );
     match &m.git {
         Some(g) => {
@@ -333,7 +330,7 @@ fn tool_calls(out: &RunOutput) -> String {
                 t.calls,
                 t.failed,
                 t.unknown,
-                pct(t.failure_rate),
+                pct_or_na(t.failure_rate),
                 if t.below_floor { " (below floor)" } else { "" }
             );
         }
@@ -443,8 +440,8 @@ fn impact(out: &RunOutput) -> String {
     let _ = writeln!(
         s,
         "- Failure rate: {} (previous {}{}).",
-        pct(fr.current),
-        pct(fr.previous),
+        pct_or_na(fr.current),
+        pct_or_na(fr.previous),
         fr.change_pp
             .map(|c| format!(", {}", pp(c)))
             .unwrap_or_default()
@@ -610,7 +607,7 @@ fn focus(out: &RunOutput) -> String {
 /// A ticketed finding's figure: the count, with the rate when the rule has one.
 pub fn tracked_figure(count: u64, value: Option<f64>) -> String {
     match value {
-        Some(v) => format!("{count} ({})", pct(Some(v))),
+        Some(v) => format!("{count} ({})", pct_or_na(Some(v))),
         None => count.to_string(),
     }
 }

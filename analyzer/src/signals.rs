@@ -678,7 +678,7 @@ fn retry_loops(calls: &[&Call]) -> Vec<RetryLoop> {
 pub fn render_markdown(s: &SessionSignals, top: usize) -> String {
     use crate::cluster::table_cell;
     use crate::guidance::code_span;
-    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    use crate::numbers::pct;
     let mut o = String::from("## Friction and delight\n\n");
     o.push_str(&format!(
         "{} sessions, {} turns, {} tool calls ({} failed, {}), {} prompts.\n\n",

@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 use super::svg::{self, Bar, Diverging, Frame, Point, Segment, Stack};
 use super::*;
 
+use crate::numbers::pct;
+
 const CSS: &str = include_str!("assets/report.css");
 const SCRIPT: &str = include_str!("assets/sort.js");
 
@@ -72,10 +74,6 @@ fn base64(bytes: &[u8]) -> String {
 /// The CSP source of an inline element's content.
 fn csp_hash(content: &str) -> String {
     format!("'sha256-{}'", base64(&Sha256::digest(content.as_bytes())))
-}
-
-fn pct(r: f64) -> String {
-    format!("{:.1}%", r * 100.0)
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
