@@ -328,6 +328,19 @@ impl Client {
         a.json(target)
     }
 
+    /// Adds a comment to the issue or PR at `issue_path` (`…/issues/N`, from [`repo_path`]):
+    /// `POST …/issues/N/comments`.
+    ///
+    /// [`repo_path`]: Client::repo_path
+    pub async fn comment(&self, issue_path: &str, body: &str) -> Result<Value, GithubError> {
+        self.write_json(
+            Method::POST,
+            &format!("{issue_path}/comments"),
+            &serde_json::json!({ "body": body }),
+        )
+        .await
+    }
+
     /// Raw bytes of a GET (redirects followed), e.g. a job log or an artifact zip.
     pub async fn get_bytes(&self, target: &str) -> Result<Vec<u8>, GithubError> {
         Ok(self.send(Method::GET, target, None).await?.body)

@@ -279,14 +279,11 @@ pub(crate) async fn close_duplicate(s: &mut Session<'_>, key: &ItemKey, dup: u64
         .await;
     match closed {
         Ok(_) => {
-            let note = json!({"body": format!(
+            let note = format!(
                 "Duplicate of #{keep}: created by a concurrent or interrupted codex-analyzer run. \
                  Closed automatically; #{keep} is the one kept up to date."
-            )});
-            let _ = s
-                .client
-                .write_json(Method::POST, &format!("{path}/comments"), &note)
-                .await;
+            );
+            let _ = s.client.comment(&path, &note).await;
             s.out.record(
                 key.clone(),
                 Action::ClosedDuplicate,
@@ -364,13 +361,7 @@ async fn refresh(
                 fmt_level(earlier),
                 marker("run", run_id)
             );
-            s.client
-                .write_json(
-                    Method::POST,
-                    &format!("{issue_path}/comments"),
-                    &json!({"body": note}),
-                )
-                .await?;
+            s.client.comment(&issue_path, &note).await?;
         }
         s.client
             .write_json(
@@ -402,13 +393,7 @@ async fn refresh(
                 .unwrap_or_default(),
             marker("run", run_id)
         );
-        s.client
-            .write_json(
-                Method::POST,
-                &format!("{issue_path}/comments"),
-                &json!({"body": note}),
-            )
-            .await?;
+        s.client.comment(&issue_path, &note).await?;
         commented = true;
     }
     if ticket.body != body {
