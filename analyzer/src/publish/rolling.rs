@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::body::{cap_body, ROLLING_MARKER};
 use super::client::GithubError;
 use super::tickets::{
-    close_duplicate, create_issue, list_labelled, merge, record_unverified, search, Found,
+    close_duplicate, create_checked, list_labelled, merge, search, Created, Found,
 };
 use super::{Action, ItemKey, PendingItem, Session};
 
@@ -99,37 +99,19 @@ async fn publish(s: &mut Session<'_>, summary: &str) -> Result<(), GithubError> 
 async fn create(s: &mut Session<'_>, title: &str, body: &str) -> Result<(), GithubError> {
     let key = ItemKey::Rolling;
     let payload = json!({"title": title, "body": body, "labels": s.settings.labels});
-    let number = create_issue(s, &payload).await?;
-    s.out.rolling_issue = Some(number);
-    let earlier = match list_labelled(s.client, s.settings).await {
-        Ok(all) => pick(
-            all.into_iter()
-                .filter(|f| f.number < number && f.is_open() && f.body.contains(ROLLING_MARKER))
-                .collect(),
-        )
-        .first()
-        .map(|f| f.number),
-        Err(e) => {
-            record_unverified(s, key, number, &e);
-            return Ok(());
+    let kept = create_checked(s, &key, &payload, |f| f.body.contains(ROLLING_MARKER)).await?;
+    s.out.rolling_issue = Some(kept.number());
+    if let Created::Twin(keep) = kept {
+        // The survivor gets this run's body (unless the racer already wrote the same).
+        let path = s.client.repo_path(&format!("/issues/{keep}"));
+        let current = s.client.get_json(&path).await?;
+        if current.get("body").and_then(Value::as_str) != Some(body) {
+            s.client
+                .write_json(Method::PATCH, &path, &json!({"body": body}))
+                .await?;
+            s.out
+                .record(key, Action::Updated, Some(keep), "body updated");
         }
-    };
-    match earlier {
-        Some(keep) => {
-            close_duplicate(s, &key, number, keep).await;
-            s.out.rolling_issue = Some(keep);
-            // The survivor gets this run's body (unless the racer already wrote the same).
-            let path = s.client.repo_path(&format!("/issues/{keep}"));
-            let current = s.client.get_json(&path).await?;
-            if current.get("body").and_then(Value::as_str) != Some(body) {
-                s.client
-                    .write_json(Method::PATCH, &path, &json!({"body": body}))
-                    .await?;
-                s.out
-                    .record(key, Action::Updated, Some(keep), "body updated");
-            }
-        }
-        None => s.out.record(key, Action::Created, Some(number), "created"),
     }
     Ok(())
 }

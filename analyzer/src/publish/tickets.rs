@@ -208,40 +208,76 @@ pub(crate) async fn publish_tickets(s: &mut Session<'_>, tickets: &[(String, Tic
 
 async fn create(s: &mut Session<'_>, run_id: &str, t: &TicketPlan) -> Result<(), GithubError> {
     let key = ItemKey::Ticket(t.fingerprint.clone());
-    let body = json!({
+    let payload = json!({
         "title": t.title,
         "body": render(run_id, t, s.settings.body_cap),
         "labels": labels_for(s.settings, t),
     });
-    let number = create_issue(s, &body).await?;
-    s.out.tickets.insert(t.fingerprint.clone(), number);
-
-    // Write-time duplicate check (see the module docs).
-    let earlier = match list_labelled(s.client, s.settings).await {
-        Ok(all) => all
-            .into_iter()
-            .filter(|f| {
-                f.number < number && f.is_open() && has_fingerprint(&f.body, &t.fingerprint)
-            })
-            .map(|f| f.number)
-            .min(),
-        Err(e) => {
-            record_unverified(s, key, number, &e);
-            return Ok(());
-        }
-    };
-    match earlier {
-        Some(keep) => {
-            close_duplicate(s, &key, number, keep).await;
-            s.out.tickets.insert(t.fingerprint.clone(), keep);
-        }
-        None => s.out.record(key, Action::Created, Some(number), "created"),
-    }
+    let kept = create_checked(s, &key, &payload, |f| {
+        has_fingerprint(&f.body, &t.fingerprint)
+    })
+    .await?;
+    s.out.tickets.insert(t.fingerprint.clone(), kept.number());
     Ok(())
 }
 
+/// What [`create_checked`] ended with.
+pub(crate) enum Created {
+    /// The new issue, the only one of its kind.
+    New(u64),
+    /// The new issue, whose duplicate check could not be made (recorded; the next run
+    /// repeats it).
+    Unverified(u64),
+    /// An earlier twin, kept; the new issue was closed as its duplicate.
+    Twin(u64),
+}
+
+impl Created {
+    /// The issue that stands for the item now.
+    pub(crate) fn number(&self) -> u64 {
+        match *self {
+            Created::New(n) | Created::Unverified(n) | Created::Twin(n) => n,
+        }
+    }
+}
+
+/// Creates an issue (`payload`) for `key`, then makes the write-time duplicate check (see the
+/// module docs): when a concurrent or interrupted run created a twin first (an earlier open
+/// issue for which `is_twin` holds), the new one is closed as its duplicate. Records what
+/// happened for `key`, except an update of the twin, which is the caller's.
+pub(crate) async fn create_checked(
+    s: &mut Session<'_>,
+    key: &ItemKey,
+    payload: &Value,
+    is_twin: impl Fn(&Found) -> bool,
+) -> Result<Created, GithubError> {
+    let number = create_issue(s, payload).await?;
+    let earlier = match list_labelled(s.client, s.settings).await {
+        Ok(all) => all
+            .into_iter()
+            .filter(|f| f.number < number && f.is_open() && is_twin(f))
+            .map(|f| f.number)
+            .min(),
+        Err(e) => {
+            record_unverified(s, key.clone(), number, &e);
+            return Ok(Created::Unverified(number));
+        }
+    };
+    Ok(match earlier {
+        Some(keep) => {
+            close_duplicate(s, key, number, keep).await;
+            Created::Twin(keep)
+        }
+        None => {
+            s.out
+                .record(key.clone(), Action::Created, Some(number), "created");
+            Created::New(number)
+        }
+    })
+}
+
 /// Creates an issue (`payload`: title, body, labels) and returns its number.
-pub(crate) async fn create_issue(s: &mut Session<'_>, payload: &Value) -> Result<u64, GithubError> {
+async fn create_issue(s: &mut Session<'_>, payload: &Value) -> Result<u64, GithubError> {
     let issue = s
         .client
         .write_json(Method::POST, &s.client.repo_path("/issues"), payload)
@@ -257,7 +293,7 @@ pub(crate) async fn create_issue(s: &mut Session<'_>, payload: &Value) -> Result
 
 /// Records an issue created without its write-time duplicate check (the listing failed):
 /// a later run repeats the check and closes any duplicate it finds.
-pub(crate) fn record_unverified(s: &mut Session<'_>, key: ItemKey, number: u64, e: &GithubError) {
+fn record_unverified(s: &mut Session<'_>, key: ItemKey, number: u64, e: &GithubError) {
     s.out.record(
         key,
         Action::Created,
