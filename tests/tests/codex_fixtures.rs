@@ -88,11 +88,9 @@ impl Evidence {
         }
     }
 
-    fn read(dir: &Path, with_stop: bool) -> Evidence {
-        Evidence::read_with(dir, with_stop, false)
-    }
-
-    fn read_with(dir: &Path, with_stop: bool, with_subagent: bool) -> Evidence {
+    /// The fixture in `dir`, with the same parts as `like` (the stop-time and subagent
+    /// rollouts only when it has them).
+    fn read_like(dir: &Path, like: &Evidence) -> Evidence {
         let read = |name: &str| {
             std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| {
                 panic!(
@@ -105,11 +103,29 @@ impl Evidence {
         Evidence {
             hook_payloads: read("hook-payloads.jsonl"),
             rollout: read("rollout.jsonl"),
-            rollout_at_stop: with_stop.then(|| read("rollout-at-stop.jsonl")),
-            subagent_rollout: with_subagent.then(|| read("subagent-rollout.jsonl")),
+            rollout_at_stop: like
+                .rollout_at_stop
+                .as_ref()
+                .map(|_| read("rollout-at-stop.jsonl")),
+            subagent_rollout: like
+                .subagent_rollout
+                .as_ref()
+                .map(|_| read("subagent-rollout.jsonl")),
             exec: read("exec.jsonl"),
         }
     }
+}
+
+/// The end every session test shares: `check` holds on the live session; with
+/// `CODEX_FIXTURES_UPDATE=1` the live session becomes the fixture in `dir`; and `check` holds
+/// on the fixture as committed, which is what the shim's own tests replay.
+fn check_live_and_fixture(live: &Evidence, dir: &Path, check: fn(&Evidence)) {
+    check(live);
+    if updating_fixtures() {
+        live.write(dir);
+        eprintln!("wrote fixtures to {}", dir.display());
+    }
+    check(&Evidence::read_like(dir, live));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -312,13 +328,7 @@ fn outcomes_session_live_and_fixtures() {
         .collect();
     assert_eq!(live.model_saw, recorded);
 
-    check_outcomes(&live.evidence);
-
-    if updating_fixtures() {
-        live.evidence.write(&fixtures_dir());
-        eprintln!("wrote fixtures to {}", fixtures_dir().display());
-    }
-    check_outcomes(&Evidence::read(&fixtures_dir(), true));
+    check_live_and_fixture(&live.evidence, &fixtures_dir(), check_outcomes);
 }
 
 /// Every structural fact about the outcomes session the shim depends on.
@@ -663,12 +673,11 @@ fn permission_denied_session_live_and_fixtures() {
         !repo.path().join("escalated.txt").exists(),
         "the denied command ran"
     );
-    check_permission_denied(&live);
-    let dir = fixtures_dir().join("permission-denied");
-    if updating_fixtures() {
-        live.write(&dir);
-    }
-    check_permission_denied(&Evidence::read(&dir, false));
+    check_live_and_fixture(
+        &live,
+        &fixtures_dir().join("permission-denied"),
+        check_permission_denied,
+    );
 }
 
 fn check_permission_denied(ev: &Evidence) {
@@ -757,12 +766,7 @@ fn run_compaction_session() -> Evidence {
 fn compaction_session_live_and_fixtures() {
     let live = run_compaction_session();
     dump_live("compaction", &live);
-    check_compaction(&live);
-    let dir = fixtures_dir().join("compaction");
-    if updating_fixtures() {
-        live.write(&dir);
-    }
-    check_compaction(&Evidence::read(&dir, false));
+    check_live_and_fixture(&live, &fixtures_dir().join("compaction"), check_compaction);
 }
 
 fn check_compaction(ev: &Evidence) {
@@ -891,12 +895,7 @@ fn interrupt_session_live_and_fixtures() {
     dump_live("interrupt", &live);
     // An interrupted `codex exec` fails.
     assert_eq!(status.code(), Some(1));
-    check_interrupt(&live);
-    let dir = fixtures_dir().join("interrupt");
-    if updating_fixtures() {
-        live.write(&dir);
-    }
-    check_interrupt(&Evidence::read(&dir, false));
+    check_live_and_fixture(&live, &fixtures_dir().join("interrupt"), check_interrupt);
 }
 
 fn check_interrupt(ev: &Evidence) {
@@ -1011,12 +1010,11 @@ fn run_still_running_session() -> Evidence {
 fn still_running_session_live_and_fixtures() {
     let live = run_still_running_session();
     dump_live("still-running", &live);
-    check_still_running(&live);
-    let dir = fixtures_dir().join("still-running");
-    if updating_fixtures() {
-        live.write(&dir);
-    }
-    check_still_running(&Evidence::read(&dir, true));
+    check_live_and_fixture(
+        &live,
+        &fixtures_dir().join("still-running"),
+        check_still_running,
+    );
 }
 
 fn check_still_running(ev: &Evidence) {
@@ -1154,12 +1152,7 @@ fn run_subagent_session() -> Evidence {
 fn subagent_session_live_and_fixtures() {
     let live = run_subagent_session();
     dump_live("subagent", &live);
-    check_subagent(&live);
-    let dir = fixtures_dir().join("subagent");
-    if updating_fixtures() {
-        live.write(&dir);
-    }
-    check_subagent(&Evidence::read_with(&dir, false, true));
+    check_live_and_fixture(&live, &fixtures_dir().join("subagent"), check_subagent);
 }
 
 fn check_subagent(ev: &Evidence) {
