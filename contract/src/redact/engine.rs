@@ -38,6 +38,15 @@ impl Span {
     pub(crate) fn id(&self) -> &'static str {
         FAMILIES[self.family as usize].id
     }
+
+    /// Appends this span's `[REDACTED:<id>]` to `out`, and where it was written to `labels`.
+    pub(crate) fn write_label(&self, out: &mut Vec<u8>, labels: &mut Vec<(usize, usize)>) {
+        let at = out.len();
+        out.extend_from_slice(b"[REDACTED:");
+        out.extend_from_slice(self.id().as_bytes());
+        out.push(b']');
+        labels.push((at, out.len()));
+    }
 }
 
 /// Bytes of left context a line window keeps before a keyword when the line is longer.
@@ -718,11 +727,7 @@ pub(crate) fn apply(
         }
         if s.start >= last {
             out.extend_from_slice(&hay[last..s.start]);
-            let at = out.len();
-            out.extend_from_slice(b"[REDACTED:");
-            out.extend_from_slice(s.id().as_bytes());
-            out.push(b']');
-            labels.push((at, out.len()));
+            s.write_label(out, labels);
         }
         last = s.end;
     }

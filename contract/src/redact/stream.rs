@@ -90,11 +90,7 @@ pub(crate) fn redact_stream<R: Read, W: Write>(mut r: R, mut w: W) -> io::Result
                 }
                 let start = s.start.max(emit_from);
                 out.extend_from_slice(&hay[last..start]);
-                let at = out.len();
-                out.extend_from_slice(b"[REDACTED:");
-                out.extend_from_slice(s.id().as_bytes());
-                out.push(b']');
-                labels.push((at, out.len()));
+                s.write_label(&mut out, &mut labels);
                 last = s.end;
                 stats.redactions += 1;
             }
