@@ -84,8 +84,8 @@ impl<R: BufRead> RecordReader<R> {
         self.stats
     }
 
-    /// Reads one line into `buf`, up to the cap. Returns (had_newline, oversized) or None at EOF.
-    fn read_line(&mut self) -> io::Result<Option<(bool, bool)>> {
+    /// Reads one line into `buf`, up to the cap. Returns whether it was oversized, or None at EOF.
+    fn read_line(&mut self) -> io::Result<Option<bool>> {
         self.buf.clear();
         let mut oversized = false;
         let mut any = false;
@@ -96,7 +96,7 @@ impl<R: BufRead> RecordReader<R> {
                 Err(e) => return Err(e),
             };
             if available.is_empty() {
-                return Ok(any.then_some((false, oversized)));
+                return Ok(any.then_some(oversized));
             }
             any = true;
             let (chunk, found) = match available.iter().position(|&b| b == b'\n') {
@@ -114,7 +114,7 @@ impl<R: BufRead> RecordReader<R> {
             let used = chunk.len() + usize::from(found);
             self.inner.consume(used);
             if found {
-                return Ok(Some((true, oversized)));
+                return Ok(Some(oversized));
             }
         }
     }
@@ -125,7 +125,7 @@ impl<R: BufRead> Iterator for RecordReader<R> {
 
     fn next(&mut self) -> Option<Record> {
         while !self.done {
-            let (had_newline, oversized) = match self.read_line() {
+            let oversized = match self.read_line() {
                 Ok(Some(x)) => x,
                 Ok(None) => {
                     self.done = true;
@@ -162,7 +162,9 @@ impl<R: BufRead> Iterator for RecordReader<R> {
                     return Some(r);
                 }
                 Err(e) => {
-                    let kind = if !had_newline && e.is_eof() {
+                    // A record cut short is truncated whether or not a newline follows: a
+                    // writer after a crash terminates the torn fragment (see `append`).
+                    let kind = if e.is_eof() {
                         ProblemKind::Truncated
                     } else {
                         ProblemKind::Malformed

@@ -336,3 +336,35 @@ fn arguments_parse_as_clap_documents_them() {
         );
     }
 }
+
+#[test]
+fn a_record_after_a_torn_last_line_is_not_lost() {
+    // The log ends in half a record (a crash mid-write, a full disk): the next exec must
+    // still be recorded, and `calls` must show it and count the fragment as one skipped line.
+    let repo = git_repo();
+    let log = repo.path().join("t.ndjson");
+    let fragment = r#"{"v":1,"ts":"2026-01-01T00:00:00Z","source":"exec","phase":"outc"#;
+    std::fs::write(&log, fragment).unwrap();
+    let out = exec_in(repo.path(), &log, &["true"], b"");
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = codex_contract::read::open(&log).unwrap();
+    let recs: Vec<_> = reader.by_ref().collect();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].input.as_deref(), Some("true"));
+    assert_eq!(reader.stats().skipped, 1, "{:?}", reader.stats());
+    let calls = Command::new(shim())
+        .args(["calls", "--log"])
+        .arg(&log)
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&calls.stdout);
+    let stderr = String::from_utf8_lossy(&calls.stderr);
+    assert!(stdout.contains("true"), "{stdout}");
+    assert!(stderr.contains("skipped 1 unreadable line"), "{stderr}");
+}
