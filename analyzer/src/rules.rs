@@ -131,6 +131,10 @@ pub fn error_type_advice(et: &str) -> (&'static str, &'static str) {
             "Sessions run out of context: trim noisy command output (quiet flags, narrower commands) and keep AGENTS.md short.",
             "Low: guidance change.",
         ),
+        "tool_error" => (
+            "The agent calls a tool in a way the tool refuses (e.g. `write_stdin` to a command started without `tty=true`, a missing parameter): document the right call in AGENTS.md.",
+            "Low: guidance change.",
+        ),
         "git_conflict" => (
             "Agents hit merge conflicts: rebase more often, split long-lived work, or check the hotspot files below.",
             "Low: process change.",

@@ -111,6 +111,20 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        // The agent used a tool wrongly and the tool refused before anything ran: writing to
+        // a session without a terminal, a missing or unparsable argument.
+        error_type: "tool_error",
+        statuses: NONE_S,
+        exit_codes: NONE_I,
+        signals: NONE_I,
+        patterns: &[
+            "stdin is closed for this session",
+            "missing required parameter",
+            "failed to parse function arguments",
+            "unknown process id",
+        ],
+    },
+    Rule {
         error_type: "git_conflict",
         statuses: NONE_S,
         exit_codes: NONE_I,
@@ -381,6 +395,16 @@ mod tests {
     }
 
     #[test]
+    fn a_tool_refusing_its_arguments_is_a_tool_error() {
+        let e = ev(
+            Status::Failed,
+            None,
+            "write_stdin failed: stdin is closed for this session; rerun exec_command with tty=true",
+        );
+        assert_eq!(classify(&e), "tool_error");
+    }
+
+    #[test]
     fn earlier_rule_wins_over_later_pattern() {
         // exit 127 (command_not_found) beats a later rule's text (file_not_found).
         let e = ev(
@@ -409,6 +433,7 @@ mod tests {
             "network_error",
             "context_window_exceeded",
             "git_conflict",
+            "tool_error",
             "nonzero_exit",
         ] {
             assert!(t.contains(&want), "{want}");

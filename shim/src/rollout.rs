@@ -46,6 +46,8 @@ use crate::text::{self, int_of, str_of};
 pub const SHELL_TOOL: &str = "Bash";
 /// The tool name of patches.
 pub const PATCH_TOOL: &str = "apply_patch";
+/// The unified-exec tool that writes to (or polls) a running process.
+const POLL_TOOL: &str = "write_stdin";
 
 /// What the parser carries from one line to the next, persisted between incremental reads
 /// (in the offsets store) so a read that starts mid-file knows the session and the calls
@@ -72,6 +74,11 @@ pub struct State {
     /// Calls whose outcome is not settled yet, by call ID.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub calls: BTreeMap<String, Pending>,
+    /// Unified-exec processes still running, by the session ID Codex gave them (`Process
+    /// running with session ID N`), to the call that started them: a later `write_stdin`
+    /// poll that sees the process exit reports that call's end.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub processes: BTreeMap<String, String>,
     /// The session's `session_start` record, held back until the first `turn_context`
     /// names the model (0.169.0's `session_meta` does not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -96,6 +103,9 @@ pub struct Pending {
     /// Its output said the process was still running when the model moved on.
     #[serde(default)]
     pub running: bool,
+    /// For a `write_stdin` poll: the unified-exec session ID it writes to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
 }
 
 /// Calls kept pending at most; beyond this the oldest-named are dropped (a rollout with
@@ -210,6 +220,8 @@ struct Outcome {
     error_type: Option<&'static str>,
     /// The output proper (after Codex's `…\nOutput:\n` header), when there is one.
     body: Option<String>,
+    /// `Process running with session ID N`: the unified-exec session left running.
+    process: Option<String>,
 }
 
 impl Parser {
@@ -391,6 +403,14 @@ impl Parser {
                 };
                 let (tool, input, workdir) = describe_function_call(&full, &args);
                 self.call_started(call_id, tool, input, workdir, self.turn_of(p), ts, out);
+                if full == POLL_TOOL {
+                    let process = args.get("session_id").and_then(|v| match v {
+                        Value::Number(n) => Some(n.to_string()),
+                        Value::String(t) => Some(t.clone()),
+                        _ => None,
+                    });
+                    self.update(call_id, |p| p.process = process);
+                }
             }
             Some("custom_tool_call") => {
                 let Some(call_id) = s(&p.call_id) else { return };
@@ -490,11 +510,23 @@ impl Parser {
         &mut self,
         call_id: &str,
         raw: &str,
-        o: Outcome,
+        mut o: Outcome,
         ts: &str,
         out: &mut Vec<Record>,
     ) {
         let (tool, turn) = self.known(call_id);
+        let process = o.process.take();
+        if tool.as_deref() == Some(POLL_TOOL) {
+            self.poll_output(call_id, &mut o, ts, out);
+        } else if let Some(process) = process {
+            if self.state.processes.len() >= MAX_PENDING {
+                let first = self.state.processes.keys().next().cloned();
+                if let Some(k) = first {
+                    self.state.processes.remove(&k);
+                }
+            }
+            self.state.processes.insert(process, call_id.to_string());
+        }
         let mut r = self.record(ts, Phase::Outcome);
         r.call_id = Some(call_id.to_string());
         r.tool = tool;
@@ -518,6 +550,46 @@ impl Parser {
             p.running = running;
             p.settled |= settled;
         });
+    }
+
+    /// A `write_stdin` poll's output reports the process it writes to (`Process exited with
+    /// code 1` is the test run's failure, not the poll's): that end is recorded for the call
+    /// that started the process, and the poll itself succeeded. A poll the tool refused
+    /// (`write_stdin failed: …`) keeps its own failure.
+    fn poll_output(&mut self, call_id: &str, o: &mut Outcome, ts: &str, out: &mut Vec<Record>) {
+        if !matches!(
+            o.status,
+            Some(Status::Ok | Status::Failed | Status::Running)
+        ) || o.error_type.is_some()
+            || (o.exit_code.is_none() && o.status != Some(Status::Running))
+        {
+            return;
+        }
+        let process = self
+            .state
+            .calls
+            .get(call_id)
+            .and_then(|p| p.process.clone());
+        if let (Some(code), Some(process)) = (o.exit_code, process) {
+            let started_by = self.state.processes.remove(&process);
+            // Only while its end is unknown: an `exec_command_end` may have settled it.
+            if let Some(started_by) = started_by.filter(|c| self.state.calls.contains_key(c)) {
+                let mut r = self.outcome(&started_by, SHELL_TOOL, ts);
+                r.status = o.status;
+                r.exit_code = Some(code);
+                if let Some(body) = o.body.as_deref().filter(|b| !b.is_empty()) {
+                    r.output = Some(text::excerpt(body));
+                }
+                out.push(r);
+                let status = o.status;
+                self.update(&started_by, |p| {
+                    p.running = false;
+                    p.settled |= status.is_some_and(Status::is_definite);
+                });
+            }
+        }
+        o.status = Some(Status::Ok);
+        o.exit_code = None;
     }
 
     /// Updates a pending call and drops it once nothing more is expected for it: its output
@@ -910,9 +982,9 @@ fn interpret_output(text: &str, success: Option<bool>) -> Outcome {
     if t.starts_with("apply_patch verification failed") {
         return fail(Status::Failed, Some("patch_failed"));
     }
-    if t.starts_with("exec_command failed") || t.starts_with("apply_patch failed") {
-        if t.contains("Rejected(") {
-            let et = if t.to_ascii_lowercase().contains("sandbox") {
+    if let Some(why) = tool_failure(t) {
+        if why.contains("Rejected(") {
+            let et = if why.to_ascii_lowercase().contains("sandbox") {
                 "sandbox_denied"
             } else {
                 "approval_denied"
@@ -920,6 +992,9 @@ fn interpret_output(text: &str, success: Option<bool>) -> Outcome {
             return fail(Status::Denied, Some(et));
         }
         return fail(Status::Failed, None);
+    }
+    if let Some(o) = stated_failure(t) {
+        return o;
     }
     if t.starts_with('{') {
         if let Some(o) = legacy_json_output(t) {
@@ -945,6 +1020,93 @@ fn interpret_output(text: &str, success: Option<bool>) -> Outcome {
     o
 }
 
+/// `<tool> failed: <why>`: a tool's own error, as Codex words it for every tool
+/// (`exec_command failed: …`, `write_stdin failed: stdin is closed for this session; …`,
+/// `apply_patch failed: …`). Returns `why` when the text has that shape.
+fn tool_failure(t: &str) -> Option<&str> {
+    let (tool, why) = t.split_once(" failed: ")?;
+    let is_tool_name = !tool.is_empty()
+        && tool.len() <= 40
+        && tool
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+    is_tool_name.then_some(why)
+}
+
+/// The beginnings of apply_patch's own error messages (older Codex versions return them as
+/// the plain output text, sometimes behind `error: `).
+const PATCH_ERRORS: &[&str] = &[
+    "Failed to find expected lines",
+    "Failed to read file to update",
+    "Failed to read file",
+    "Failed to write file",
+    "Failed to delete file",
+    "Invalid patch",
+    "invalid hunk",
+    "Invalid Context",
+];
+
+/// Failures that older Codex versions state only in words, with no exit-code field or
+/// header: the exit code, when the words carry one, is taken from them.
+///
+/// - `failed in sandbox LinuxSeccomp with execution error: sandbox denied exec error, exit
+///   code: 2, stdout: …, stderr: …` (the sandbox stopped the command; its exit code is in the
+///   text), or `… with execution error: command timed out`;
+/// - `execution error: …` (the command could not be started);
+/// - apply_patch's errors as plain text (`error: Failed to find expected lines in …`).
+fn stated_failure(t: &str) -> Option<Outcome> {
+    if let Some(rest) = t.strip_prefix("failed in sandbox ") {
+        let err = rest
+            .split_once(" with execution error: ")
+            .map_or(rest, |(_, e)| e);
+        if err.starts_with("command timed out") || err.starts_with("Timeout") {
+            return Some(Outcome {
+                status: Some(Status::Timeout),
+                error_type: Some("timeout"),
+                ..Outcome::default()
+            });
+        }
+        let denied = err.strip_prefix("sandbox denied exec error, exit code: ");
+        let exit_code = denied
+            .and_then(|r| r.split(',').next())
+            .and_then(|c| c.trim().parse::<i32>().ok())
+            .filter(|c| *c > 0);
+        // `stdout: A, stderr: B`: the command's own output, for the classifier and excerpts.
+        let body = denied
+            .and_then(|r| r.split_once(", stdout: "))
+            .map(|(_, out)| match out.rsplit_once(", stderr: ") {
+                Some((o, e)) if o.is_empty() => e.to_string(),
+                Some((o, e)) => format!("{o}\n{e}"),
+                None => out.to_string(),
+            });
+        return Some(Outcome {
+            status: Some(Status::Failed),
+            exit_code,
+            error_type: Some("sandbox_denied"),
+            body,
+            ..Outcome::default()
+        });
+    }
+    if t.starts_with("execution error: ") {
+        // The program could not be started; `NotFound` from the spawn means it does not exist.
+        let not_found = t.contains("kind: NotFound");
+        return Some(Outcome {
+            status: Some(Status::Failed),
+            error_type: not_found.then_some("command_not_found"),
+            ..Outcome::default()
+        });
+    }
+    let patch = t.strip_prefix("error: ").unwrap_or(t);
+    if PATCH_ERRORS.iter().any(|p| patch.starts_with(p)) {
+        return Some(Outcome {
+            status: Some(Status::Failed),
+            error_type: Some("patch_failed"),
+            ..Outcome::default()
+        });
+    }
+    None
+}
+
 /// Older shell outputs: `{"output": "...", "metadata": {"exit_code": N, "duration_seconds": S}}`.
 fn legacy_json_output(t: &str) -> Option<Outcome> {
     let v: Value = serde_json::from_str(t).ok()?;
@@ -966,8 +1128,8 @@ fn legacy_json_output(t: &str) -> Option<Outcome> {
         status,
         exit_code: exit.filter(|c| *c >= 0),
         duration_ms: duration,
-        error_type: None,
         body: Some(body),
+        ..Outcome::default()
     })
 }
 
@@ -995,8 +1157,9 @@ fn headed_output(text: &str) -> Outcome {
             .or_else(|| l.strip_prefix("Exit code: "))
         {
             o.exit_code = code.trim().parse().ok();
-        } else if l.starts_with("Process running with session ID") {
+        } else if let Some(id) = l.strip_prefix("Process running with session ID") {
             running = true;
+            o.process = Some(id.trim().to_string());
         } else if l.starts_with("Wall time:") {
             o.duration_ms = text::wall_time_ms(l);
         } else if l.starts_with("Chunk ID:") || l.starts_with("Original token count:") {
@@ -1172,6 +1335,52 @@ mod tests {
             (Some(Status::Failed), Some(1), Some(250))
         );
         assert_eq!(o.body.as_deref(), Some("boom\n"));
+
+        // Failures stated only in words (older Codex versions).
+        let o = interpret_output(
+            "failed in sandbox LinuxSeccomp with execution error: sandbox denied exec error, exit code: 2, stdout: , stderr: ls: cannot access '/root': Permission denied",
+            None,
+        );
+        assert_eq!(
+            (o.status, o.exit_code, o.error_type),
+            (Some(Status::Failed), Some(2), Some("sandbox_denied"))
+        );
+        assert_eq!(
+            o.body.as_deref(),
+            Some("ls: cannot access '/root': Permission denied")
+        );
+        let o = interpret_output(
+            "failed in sandbox MacosSeatbelt with execution error: command timed out",
+            None,
+        );
+        assert_eq!(o.status, Some(Status::Timeout));
+        let o = interpret_output(
+            "write_stdin failed: stdin is closed for this session; rerun exec_command with tty=true to keep stdin open",
+            None,
+        );
+        assert_eq!(o.status, Some(Status::Failed));
+        let o = interpret_output(
+            "error: Failed to find expected lines [\"let a = 1;\"] in src/lib.rs",
+            None,
+        );
+        assert_eq!(
+            (o.status, o.error_type),
+            (Some(Status::Failed), Some("patch_failed"))
+        );
+        let o = interpret_output(
+            "execution error: Io(Os { code: 2, kind: NotFound, message: \"No such file or directory\" })",
+            None,
+        );
+        assert_eq!(o.status, Some(Status::Failed));
+        // Words that only look like a failure stay no evidence.
+        assert_eq!(
+            interpret_output("Build failed: see above", None).status,
+            None
+        );
+        assert_eq!(
+            interpret_output("the error: Failed to find", None).status,
+            None
+        );
 
         // Plain text, no headers: no evidence.
         let o = interpret_output("{\"task_name\":\"/root/helper\"}", None);

@@ -220,6 +220,136 @@ fn legacy_rollouts() {
     assert!(err.contains(" 0 records added"), "{err}");
 }
 
+/// Rollouts of four older Codex generations (`tests/fixtures/generations/README.md`): every
+/// call once, with its command, exit codes where the file has them or states them in words,
+/// every failure in any wording classified, a call the reader does not understand kept as
+/// unknown, and a reimport that adds nothing.
+#[test]
+fn older_generations() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.ndjson");
+    let gens = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/generations");
+    let (err, code) = import(&[gens.to_str().unwrap()], &log);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("4 files,"), "{err}");
+    assert!(err.contains("0 unknown lines"), "{err}");
+    type Want<'a> = (&'a str, Status, Option<i32>, Option<&'a str>, &'a str);
+    let want: &[Want] = &[
+        ("b1", Status::Ok, Some(0), None, "cargo build"),
+        (
+            "b2",
+            Status::Failed,
+            Some(2),
+            Some("sandbox_denied"),
+            "ls /root",
+        ),
+        (
+            "b3",
+            Status::Failed,
+            Some(101),
+            Some("test_failure"),
+            "cargo test",
+        ),
+        (
+            "g1",
+            Status::Failed,
+            Some(1),
+            Some("test_failure"),
+            "npm test",
+        ),
+        (
+            "g2",
+            Status::Failed,
+            Some(6),
+            Some("sandbox_denied"),
+            "curl -sS https://registry.npmjs.org/left-pad",
+        ),
+        ("g3", Status::Timeout, None, Some("timeout"), "npm run e2e"),
+        ("g4", Status::Failed, None, Some("patch_failed"), ""),
+        ("g5", Status::Ok, Some(0), None, "npx jest src/sum.test.js"),
+        (
+            "d1",
+            Status::Failed,
+            Some(2),
+            Some("nonzero_exit"),
+            "make lint",
+        ),
+        ("d2", Status::Ok, Some(0), None, "npm run lint"),
+        (
+            "d3",
+            Status::Failed,
+            None,
+            Some("command_not_found"),
+            "pnpm install",
+        ),
+        ("d4", Status::Failed, None, Some("patch_failed"), ""),
+        (
+            "d5",
+            Status::Denied,
+            None,
+            Some("approval_denied"),
+            "rm -rf node_modules",
+        ),
+        (
+            "u1",
+            Status::Failed,
+            Some(1),
+            Some("test_failure"),
+            "pytest -x",
+        ),
+        // The poll succeeded: the exit it saw is u1's.
+        ("u2", Status::Ok, None, None, ""),
+        ("u3", Status::Failed, None, Some("tool_error"), ""),
+        ("u4", Status::Failed, None, Some("tool_error"), ""),
+        ("u5", Status::Ok, Some(0), None, "git status --short"),
+        ("u6", Status::Unknown, None, None, ""),
+    ];
+    let folded = calls(&log);
+    assert_eq!(folded.len(), want.len(), "each call exactly once");
+    for (id, status, exit, et, input) in want {
+        let c = call(&folded, id);
+        assert_eq!(
+            (c.status, c.exit_code, c.error_type.as_deref()),
+            (*status, *exit, *et),
+            "{id}"
+        );
+        if !input.is_empty() {
+            assert_eq!(c.input.as_deref(), Some(*input), "{id}");
+        }
+    }
+    assert_eq!(call(&folded, "u6").tool.as_deref(), Some("future_tool"));
+    // The reimport adds nothing.
+    let before = std::fs::read(&log).unwrap();
+    let (err, _) = import(&[gens.to_str().unwrap()], &log);
+    assert!(err.contains(" 0 records added"), "{err}");
+    assert_eq!(std::fs::read(&log).unwrap(), before);
+}
+
+/// A `write_stdin` poll that sees the process exit reports the end of the call that started
+/// it, also when no `exec_command_end` line follows.
+#[test]
+fn a_poll_reports_the_end_of_the_process_it_polls() {
+    let dir = tempfile::tempdir().unwrap();
+    let gens = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/generations");
+    let text =
+        std::fs::read_to_string(gens.join("rollout-2026-06-20T11-00-00-gen0128.jsonl")).unwrap();
+    let without_end: String = text
+        .lines()
+        .filter(|l| !l.contains("exec_command_end"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without_end.len(), text.len());
+    let rollout = dir.path().join("rollout-2026-06-20T11-00-00-noend.jsonl");
+    std::fs::write(&rollout, without_end).unwrap();
+    let log = dir.path().join("log.ndjson");
+    let (err, code) = import(&[rollout.to_str().unwrap()], &log);
+    assert_eq!(code, 0, "{err}");
+    let folded = calls(&log);
+    let u1 = call(&folded, "u1");
+    assert_eq!((u1.status, u1.exit_code), (Status::Failed, Some(1)));
+    assert_eq!(call(&folded, "u2").status, Status::Ok);
+}
+
 #[test]
 fn missing_paths_are_reported() {
     let dir = tempfile::tempdir().unwrap();
