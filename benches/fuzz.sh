@@ -34,8 +34,11 @@ out=target/fuzz
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
-echo "fuzz.sh: building the targets (release, instrumented) into $out" >&2
-cargo build --quiet --release --manifest-path contract/fuzz/Cargo.toml --target-dir "$out" --bins
+# An explicit --target keeps RUSTFLAGS off build scripts and proc-macros (which cannot link
+# the coverage callbacks), as cargo-fuzz does.
+host=$(rustc -vV | sed -n 's/^host: //p')
+echo "fuzz.sh: building the targets (release, instrumented, $host) into $out" >&2
+cargo build --quiet --release --manifest-path contract/fuzz/Cargo.toml --target-dir "$out" --target "$host" --bins
 
 # Seeds: the repository's own logs, rollouts, hook payloads and redaction corpus.
 seed() {
@@ -56,7 +59,7 @@ printf '| target | seconds | executions | exec/s | coverage (edges) | features |
 printf '|---|---|---|---|---|---|---|---|\n'
 status=0
 for t in "${targets[@]}"; do
-  bin=$out/release/$t
+  bin=$out/$host/release/$t
   [ -x "$bin" ] || { echo "fuzz.sh: no target $t" >&2; exit 2; }
   seed "$t"
   corpus=$out/corpus/$t; artifacts=$out/artifacts/$t/
