@@ -52,7 +52,7 @@ fn apply_writes_log_and_state_once_then_skips() {
     assert_eq!(log.matches(&format!("## Run {RUN_ID}")).count(), 1);
     let s = state(d);
     assert!(s.processed_runs.contains(RUN_ID));
-    assert_eq!(s.findings.len(), 8);
+    assert_eq!(s.findings.len(), 7);
     assert_eq!(
         s.runs[RUN_ID].metrics.tool_calls,
         out["metrics"]["tool_calls"]["primary"]["calls"]
