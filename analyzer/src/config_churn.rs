@@ -5,7 +5,8 @@
 //! flip-flops among them. So, at the default `key` level, the rule reads the collector's key
 //! histories (`collect::config_keys`) and reports a setting only when it
 //! - **flips back** to an earlier value in the window (`1.80 → 1.81 → 1.80`; a key or a
-//!   workflow step removed then restored; added then removed again) — `on_flip`;
+//!   workflow step removed then restored) — `on_flip`. A key added and dropped again is
+//!   not a flip (absence is no value to return to; a revert of it still counts);
 //! - is **changed again and again**: `min_changes`+ changes, version values that only move
 //!   forward not counted (a release is not churn) — `count_version_bumps`;
 //! - is changed by a **revert** commit — `on_revert`.
@@ -57,12 +58,17 @@ struct Why {
 /// Whether and why one key's history is instability.
 fn classify(h: &KeyHistory, r: &ConfigChurn) -> Option<Why> {
     let mut seen = BTreeSet::from([0u32]);
+    let mut prev = 0;
     let mut why = Why::default();
     for c in &h.changes {
-        // A change always moves to a different value, so a state seen before is a return.
-        if !seen.insert(c.state) {
+        // A return to an earlier value: not the value the previous change left (two
+        // branches making the same change are not a flip), and a value, not absence (a key
+        // tried and dropped again is ordinary development; a revert of it still counts).
+        if c.state != prev && seen.contains(&c.state) && c.value.is_some() {
             why.flip = true;
         }
+        seen.insert(c.state);
+        prev = c.state;
         why.revert |= c.revert;
         if r.count_version_bumps || !c.version_bump {
             why.counted += 1;
@@ -408,6 +414,23 @@ mod tests {
             &[(None, 1, false, false), (Some("x"), 0, false, false)],
         );
         assert!(classify(&restored, &r).unwrap().flip);
+        // Added then dropped again: no flip (absence is not a value to flip back to).
+        let tried = history(
+            "t",
+            None,
+            &[(Some("x"), 1, false, false), (None, 0, false, false)],
+        );
+        assert!(classify(&tried, &r).is_none());
+        // The same change on two branches (each from the old value): not a flip.
+        let twice = history(
+            "w",
+            None,
+            &[
+                (Some("true"), 1, false, false),
+                (Some("true"), 1, false, false),
+            ],
+        );
+        assert!(classify(&twice, &r).is_none());
         // Added once, a version bumped once or three times: not churn.
         assert!(classify(&history("d", None, &[(Some("1"), 1, false, false)]), &r).is_none());
         let bumps = history(

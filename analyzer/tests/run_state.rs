@@ -133,7 +133,7 @@ fn next_run_reports_impact_deltas() {
     let resolved = deltas["findings"]["resolved"].as_array().unwrap();
     let persisting = deltas["findings"]["persisting"].as_array().unwrap();
     let new = deltas["findings"]["new"].as_array().unwrap();
-    assert_eq!(resolved.len() + persisting.len(), 8, "{deltas:#}");
+    assert_eq!(resolved.len() + persisting.len(), 7, "{deltas:#}");
     assert!(!resolved.is_empty() && !persisting.is_empty(), "{deltas:#}");
     let conflict = codex_contract::fingerprint::fingerprint("error_type_repeat", "git_conflict");
     assert_eq!(new, &[serde_json::json!(conflict)]);
