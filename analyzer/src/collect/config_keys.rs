@@ -362,10 +362,14 @@ fn quote_key(key: &str) -> String {
 }
 
 fn insert_unique(out: &mut KeyMap, key: String, value: String) {
-    if !out.contains_key(&key) {
-        out.insert(key, value);
-        return;
-    }
+    use std::collections::btree_map::Entry;
+    let key = match out.entry(key) {
+        Entry::Vacant(slot) => {
+            slot.insert(value);
+            return;
+        }
+        Entry::Occupied(taken) => taken.key().clone(),
+    };
     let mut n = 2;
     while out.contains_key(&format!("{key}#{n}")) {
         n += 1;
