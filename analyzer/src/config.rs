@@ -145,22 +145,51 @@ impl Default for FileHotspot {
     }
 }
 
-/// A config file changed `min_changes`+ times, or changed and reverted, in the rollup.
+/// Unstable configuration in the rollup (`crate::config_churn`): at the default `key`
+/// level, a setting that flips back to an earlier value, is changed `min_changes`+ times, or
+/// is changed by a revert; at the `file` level (the first releases' meaning), a config file
+/// changed `min_changes`+ times, or changed and reverted.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConfigChurn {
     pub enabled: bool,
+    /// `key`: settings compared key by key; `file`: any change of the file counts.
+    pub level: ChurnLevel,
+    /// Changes of one setting (key level) or file (file level) that make it churn.
     pub min_changes: u64,
-    /// A change that was reverted in the window is churn even when it is the only one.
+    /// A revert that changed a setting (or file) is churn even when it is the only change.
     pub on_revert: bool,
+    /// Key level: a setting that returns to an earlier value (A → B → A, removed then
+    /// restored) is churn.
+    pub on_flip: bool,
+    /// Key level: count version values that only move forward (`1.80` → `1.81`) towards
+    /// `min_changes`. Off: a release that bumps versions is not churn.
+    pub count_version_bumps: bool,
+    /// Lockfiles change because their manifest did: never churn of their own.
+    pub lockfiles: Vec<String>,
+}
+
+/// The level config churn is judged at.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChurnLevel {
+    Key,
+    File,
 }
 
 impl Default for ConfigChurn {
     fn default() -> Self {
         ConfigChurn {
             enabled: true,
-            min_changes: 2,
+            level: ChurnLevel::Key,
+            min_changes: 3,
             on_revert: true,
+            on_flip: true,
+            count_version_bumps: false,
+            lockfiles: crate::collect::git::DEFAULT_LOCKFILE_GLOBS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }

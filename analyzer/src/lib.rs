@@ -13,6 +13,7 @@ pub mod closed_loop;
 pub mod cluster;
 pub mod collect;
 pub mod config;
+pub mod config_churn;
 pub mod deltas;
 pub mod finding;
 pub mod github;

@@ -8,7 +8,7 @@
 //! | `ci_signature_repeat` | a non-transient CI signature occurs `min_count`+ times | the signature ID |
 //! | `tool_failure_rate` | a tool fails more than `max_rate` of `min_samples`+ definite calls | the tool (`*` = all tools) |
 //! | `file_hotspot` | a file is in `min_commits`+ non-merge, non-bulk commits | the path |
-//! | `config_churn` | a config file changes `min_changes`+ times, or changes and is reverted | the path |
+//! | `config_churn` | a setting flips back, changes `min_changes`+ times, or is reverted (see `config_churn`) | the file(s) and key |
 //!
 //! Rules are pure functions of the signals and the config: the same inputs give the same
 //! findings in the same order.
@@ -339,11 +339,11 @@ fn rate_finding(
     f
 }
 
-fn short(sha: &str) -> &str {
+pub(crate) fn short(sha: &str) -> &str {
     &sha[..sha.len().min(12)]
 }
 
-fn commit_lines(git: &GitActivity, shas: &[String], samples: usize) -> Vec<String> {
+pub(crate) fn commit_lines(git: &GitActivity, shas: &[String], samples: usize) -> Vec<String> {
     shas.iter()
         .filter_map(|s| git.commits.iter().find(|c| &c.sha == s))
         .take(samples)
@@ -351,7 +351,7 @@ fn commit_lines(git: &GitActivity, shas: &[String], samples: usize) -> Vec<Strin
         .collect()
 }
 
-fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
     codex_contract::record::format_ts(t)
 }
 
@@ -419,66 +419,7 @@ fn config_churn(
     out: &mut Vec<Finding>,
 ) {
     let r = &c.rules.config_churn;
-    if !r.enabled {
-        return;
-    }
-    for ch in &git.config_changes {
-        let n = ch.commits as u64;
-        let reverted = r.on_revert && ch.changed_and_reverted;
-        if n < r.min_changes && !reverted {
-            continue;
-        }
-        let mut severity = Severity::from_ratio(n as f64, r.min_changes as f64);
-        if reverted {
-            severity = severity.max(Severity::Medium);
-        }
-        let how = if ch.changed_and_reverted {
-            if ch.reverted_by.is_empty() {
-                ", and returned to its earlier content"
-            } else {
-                ", and reverted"
-            }
-        } else {
-            ""
-        };
-        let mut f = Finding::new(
-            RuleId::ConfigChurn,
-            &ch.path,
-            format!(
-                "Config `{}` changed {n} times in {}{how}",
-                ch.path, i.window
-            ),
-            severity,
-        );
-        let mut refs: Vec<String> = ch.shas.iter().map(|s| short(s).to_string()).collect();
-        refs.extend(
-            ch.reverted_by
-                .iter()
-                .map(|s| format!("revert {}", short(s))),
-        );
-        f.evidence = Evidence {
-            count: n,
-            threshold: r.min_changes as f64,
-            window: i.window.clone(),
-            first_seen: Some(ts(ch.first_changed)),
-            last_seen: Some(ts(ch.last_changed)),
-            samples: commit_lines(git, &ch.shas, samples),
-            refs,
-            ..Evidence::default()
-        };
-        f.suggested_action = format!(
-            "`{}` is unstable: agree on the intended setting, write down why (a comment in the \
-             file or AGENTS.md), and check that CI validates it so it is not flipped back and forth.",
-            ch.path
-        );
-        f.risk = "Medium: configuration changes affect every build and agent session; land \
-                  the settled value in one reviewed change."
-            .to_string();
-        f.qa_notes = format!(
-            "Next runs: no further changes or reverts of `{}` in Metadata Changes; builds pass \
-             with the settled value.",
-            ch.path
-        );
-        out.push(f);
+    if r.enabled {
+        out.extend(crate::config_churn::findings(git, r, &i.window, samples));
     }
 }

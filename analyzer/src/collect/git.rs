@@ -41,6 +41,8 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use serde::Serialize;
 
+use super::config_keys::{self, FileEvent, KeyHistory, KeyMap};
+
 /// Commits touching more files than this are "bulk" and left out of hotspot counts
 /// (code-maat's default changeset cap).
 pub const DEFAULT_BULK_COMMIT_FILES: usize = 30;
@@ -128,6 +130,33 @@ pub const DEFAULT_CONFIG_GLOBS: &[&str] = &[
     "!.codex/**/*.ndjson.*",
 ];
 
+/// Lockfiles: they change because their manifest changed, so they are no config-churn
+/// signal of their own (the manifest's change is). Same glob syntax as the config globs.
+pub const DEFAULT_LOCKFILE_GLOBS: &[&str] = &[
+    "**/Cargo.lock",
+    "**/package-lock.json",
+    "**/npm-shrinkwrap.json",
+    "**/yarn.lock",
+    "**/pnpm-lock.yaml",
+    "**/bun.lockb",
+    "**/bun.lock",
+    "**/poetry.lock",
+    "**/uv.lock",
+    "**/pdm.lock",
+    "**/Pipfile.lock",
+    "**/go.sum",
+    "**/go.work.sum",
+    "**/Gemfile.lock",
+    "**/composer.lock",
+    "**/flake.lock",
+    "**/mix.lock",
+    "**/pubspec.lock",
+    "**/Package.resolved",
+    "**/gradle.lockfile",
+    "**/packages.lock.json",
+    "**/conan.lock",
+];
+
 /// The analysis window: commits whose committer time `t` satisfies `since <= t < until`.
 ///
 /// Half-open so that back-to-back windows (one run's `until` is the next run's `since`)
@@ -177,6 +206,9 @@ pub struct GitOptions {
     /// Matching commits are skipped entirely (loop prevention). Case-insensitive; a GitHub
     /// noreply email `<id>+<name>@users.noreply.github.com` matches `<name>` too.
     pub bot_identities: Vec<String>,
+    /// Globs of lockfiles among the config files: listed in `config_changes` (flagged
+    /// `lockfile`) but not compared key by key (see [`DEFAULT_LOCKFILE_GLOBS`]).
+    pub lockfile_globs: Vec<String>,
 }
 
 impl GitOptions {
@@ -189,6 +221,10 @@ impl GitOptions {
             config_globs: DEFAULT_CONFIG_GLOBS.iter().map(|s| s.to_string()).collect(),
             ignored_paths: ALWAYS_IGNORED_PATHS.iter().map(|s| s.to_string()).collect(),
             bot_identities: Vec::new(),
+            lockfile_globs: DEFAULT_LOCKFILE_GLOBS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -324,6 +360,14 @@ pub struct ConfigChange {
     pub returned_to_earlier_state: bool,
     /// `reverted_by` is not empty or `returned_to_earlier_state`.
     pub changed_and_reverted: bool,
+    /// Matches a lockfile glob: listed, never compared key by key.
+    pub lockfile: bool,
+    /// Every key the window's commits changed, with its values commit by commit (see
+    /// `config_keys`); sorted by key. Empty for lockfiles.
+    pub keys: Vec<KeyHistory>,
+    /// Changes whose before or after side could not be read as this file's format (a broken
+    /// or binary file): left out of `keys` rather than read as every key removed and added.
+    pub unparsed: usize,
 }
 
 /// Window totals.
@@ -388,6 +432,7 @@ fn open_repository(path: &Path) -> Result<gix::Repository> {
 /// Compiled path globs: what is ignored and what is configuration.
 struct PathRules {
     ignored: GlobSet,
+    lockfiles: GlobSet,
     config_include: GlobSet,
     config_exclude: GlobSet,
     bots: Vec<String>,
@@ -410,6 +455,10 @@ impl PathRules {
             excludes.into_iter().map(|p| &p[1..]),
             "config glob exclusion",
         )?;
+        let lockfiles = build_globset(
+            opts.lockfile_globs.iter().map(String::as_str),
+            "lockfile glob",
+        )?;
         let bots = opts
             .bot_identities
             .iter()
@@ -418,6 +467,7 @@ impl PathRules {
             .collect();
         Ok(PathRules {
             ignored,
+            lockfiles,
             config_include,
             config_exclude,
             bots,
@@ -784,8 +834,11 @@ impl Collector<'_> {
 
         let mut config_changes: Vec<ConfigChange> = config
             .into_iter()
-            .map(|(path, acc)| acc.finish(path))
-            .collect();
+            .map(|(path, acc)| {
+                let lockfile = self.rules.lockfiles.is_match(path);
+                acc.finish(path, lockfile, differ)
+            })
+            .collect::<Result<_>>()?;
         config_changes.sort_by(|a, b| b.commits.cmp(&a.commits).then_with(|| a.path.cmp(&b.path)));
 
         activity.hotspots = hotspots;
@@ -815,7 +868,7 @@ struct ConfigAcc {
 }
 
 impl ConfigAcc {
-    fn finish(self, path: &str) -> ConfigChange {
+    fn finish(self, path: &str, lockfile: bool, differ: &mut Differ<'_>) -> Result<ConfigChange> {
         let events = self.events;
         // Newest first: the last element is the oldest change.
         let newest = events
@@ -833,7 +886,12 @@ impl ConfigAcc {
         let mut authors: Vec<String> = events.iter().map(|e| e.author.clone()).collect();
         authors.sort();
         authors.dedup();
-        ConfigChange {
+        let (keys, unparsed) = if lockfile {
+            (Vec::new(), 0)
+        } else {
+            key_level(differ, path, &events)?
+        };
+        Ok(ConfigChange {
             path: path.to_string(),
             commits: events.len(),
             shas: events.iter().map(|e| e.sha.clone()).collect(),
@@ -845,8 +903,53 @@ impl ConfigAcc {
             changed_and_reverted: returned_to_earlier_state || !reverted_by.is_empty(),
             reverted_by,
             returned_to_earlier_state,
+            lockfile,
+            keys,
+            unparsed,
+        })
+    }
+}
+
+/// Each change of the file (`events`, newest first) compared key by key: both sides read
+/// and flattened (each blob once), the key histories built oldest first.
+fn key_level(
+    differ: &mut Differ<'_>,
+    path: &str,
+    events: &[ConfigEvent],
+) -> Result<(Vec<KeyHistory>, usize)> {
+    let mut maps: HashMap<ObjectId, Option<KeyMap>> = HashMap::new();
+    let empty = KeyMap::new();
+    for side in events.iter().flat_map(|e| [e.before, e.after]).flatten() {
+        if maps.contains_key(&side.1) {
+            continue;
+        }
+        let mut buf = Vec::new();
+        let data = side_content(differ.repo, side, &mut buf)
+            .with_context(|| format!("reading `{path}` at blob {}", side.1))?;
+        let map = match std::str::from_utf8(data) {
+            Ok(text) if !is_binary(data) => config_keys::flatten(path, text).ok(),
+            _ => None,
+        };
+        maps.insert(side.1, map);
+    }
+    let flat = |side: Option<Side>| match side {
+        None => Some(&empty),
+        Some(s) => maps.get(&s.1).and_then(Option::as_ref),
+    };
+    let mut unparsed = 0;
+    let mut file_events = Vec::with_capacity(events.len());
+    for e in events.iter().rev() {
+        match (flat(e.before), flat(e.after)) {
+            (Some(before), Some(after)) => file_events.push(FileEvent {
+                sha: &e.sha,
+                before,
+                after,
+                revert: e.is_revert,
+            }),
+            _ => unparsed += 1,
         }
     }
+    Ok((config_keys::key_histories(&file_events), unparsed))
 }
 
 /// What a commit message says about being a revert.

@@ -2,6 +2,7 @@
 //! into plain data and counts for a time window. Collectors only read; rules decide.
 
 pub mod ci_logs;
+pub mod config_keys;
 pub mod git;
 pub mod toolcalls;
 

@@ -163,7 +163,7 @@ pub fn build_git(repo: &Path) {
             "log",
         );
     }
-    // Planted config churn: Cargo.toml changed twice.
+    // Noise since issue 11: Cargo.toml changed twice, a version bump and a key added once.
     commit_file(
         repo,
         "Cargo.toml",
@@ -180,7 +180,7 @@ pub fn build_git(repo: &Path) {
         "bob",
         "edition",
     );
-    // Planted changed-and-reverted: rust-toolchain.toml changed, then reverted.
+    // Planted config churn: rust-toolchain.toml `toolchain.channel` changed, then reverted.
     commit_file(
         repo,
         "rust-toolchain.toml",
