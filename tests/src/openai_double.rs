@@ -166,7 +166,6 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
             s.embeddings.pop_front()
         }
     };
-    let mut content = None;
     let (status, answer, retry_after) = match scripted {
         Some(Scripted::Status { code, retry_after }) => {
             let (c, b, _) = error(code, "scripted failure");
@@ -176,10 +175,7 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
             std::thread::sleep(d);
             answer(&path, &body, None)
         }
-        Some(Scripted::Content(c)) => {
-            content = Some(c);
-            answer(&path, &body, content.take())
-        }
+        Some(Scripted::Content(c)) => answer(&path, &body, Some(c)),
         None => answer(&path, &body, None),
     };
     let mut response =

@@ -328,7 +328,7 @@ fn judges_sessions_merges_rewordings_summarizes_and_a_rerun_sends_nothing() {
         .collect();
     assert_eq!(
         evidence,
-        ["s1-cargo-0", "s1-cargo-1"],
+        ["s1-cargo-0", "s1-cargo-1", "s1-npm-0", "s1-npm-1"],
         "labels map back to call IDs"
     );
 

@@ -394,7 +394,7 @@ impl Client {
                 return Err(self.give_up(failure));
             }
             self.retries.set(self.retries.get() + 1);
-            self.rt.block_on(tokio::time::sleep(wait));
+            self.rt.block_on(async { tokio::time::sleep(wait).await });
             attempt += 1;
         }
     }

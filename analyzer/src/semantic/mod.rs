@@ -579,5 +579,13 @@ mod tests {
         assert_eq!(c.chat_model, "gpt-4o-mini");
         assert_eq!(c.max_requests, 40);
         assert!(parse("[semantic]\nenabeld = true\n").is_err());
+        let shipped = parse(include_str!("../../../.codex/improvement.toml"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            shipped,
+            SemanticConfig::default(),
+            "shipped off, with the defaults"
+        );
     }
 }
