@@ -83,6 +83,11 @@ pub struct RunArgs {
     /// $GITHUB_REPOSITORY). Publishing also needs --apply and $GITHUB_TOKEN.
     #[arg(long = "github-repo", value_name = "OWNER/NAME")]
     pub github_repo: Option<String>,
+    /// Turn the semantic layer on for this run even when `[semantic] enabled` is false: an
+    /// OpenAI-compatible model judges confusion per session, merges near-duplicate clusters
+    /// and summarizes them ($OPENAI_API_KEY, $OPENAI_BASE_URL; see docs/semantic.md).
+    #[arg(long)]
+    pub semantic: bool,
 }
 
 #[derive(Args, Debug)]
@@ -173,10 +178,12 @@ pub fn dispatch(cli: Cli) -> ExitCode {
             };
             // The stages beyond the built-in rules, in order: the closed loop (signals,
             // clusters) first, so the GitHub stage can put its clusters in tickets, the
-            // rolling issue and AGENTS.md.
+            // rolling issue and AGENTS.md; the optional semantic layer between them merges
+            // and summarizes those clusters.
             let mut closed_loop = ClosedLoop;
+            let mut semantic = crate::semantic::SemanticStage::new(a.semantic);
             let mut github = GithubStage::new(GithubTarget::from_env(a.github_repo.as_deref()));
-            match run::run_with(&req, &mut [&mut closed_loop, &mut github]) {
+            match run::run_with(&req, &mut [&mut closed_loop, &mut semantic, &mut github]) {
                 Ok(out) => {
                     let style = Style {
                         colour: a.format == Format::Text && output::use_colour(),

@@ -182,6 +182,13 @@ pub struct Cluster {
     /// When that success was observed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<DateTime<Utc>>,
+    /// The semantic layer merged these clusters (their IDs, sorted) into this one; the ID
+    /// stays one of theirs (`docs/semantic.md`). Empty for a deterministic cluster.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
+    /// A model-written summary (the semantic layer), shown as such wherever it appears.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<crate::semantic::summary::ModelSummary>,
 }
 
 /// Redacts a captured text before it goes anywhere. The one call site of the redactor for
@@ -308,6 +315,21 @@ fn order(c: &Call) -> (DateTime<Utc>, Option<&str>, &str) {
     (c.first_ts, c.session_id.as_deref(), c.call_id.as_str())
 }
 
+/// The cluster key of a failing call: `(tool, command template, error type, error template)`.
+fn key_of(c: &Call) -> Key {
+    let tool = tool_of(c).to_string();
+    let command = normalize_command(&tool, c.input.as_deref().unwrap_or(""));
+    let error_type = c.error_type.clone().unwrap_or_else(|| "unknown".into());
+    let error = normalize_error(error_text(c));
+    (tool, command, error_type, error)
+}
+
+/// The ID of the cluster a failing call belongs to (what [`cluster`] files it under).
+pub fn cluster_id_of(c: &Call) -> String {
+    let (tool, command, error_type, error) = key_of(c);
+    cluster_id(&tool, &command, &error_type, &error)
+}
+
 /// Groups the failing calls among `calls` into ranked clusters. `calls` is every call in the
 /// window (successes are needed for the working alternative and the fix detection).
 pub fn cluster(calls: &[Call], opts: &ClusterOptions) -> Vec<Cluster> {
@@ -316,14 +338,7 @@ pub fn cluster(calls: &[Call], opts: &ClusterOptions) -> Vec<Cluster> {
 
     let mut groups: BTreeMap<Key, Vec<&Call>> = BTreeMap::new();
     for c in sorted.iter().filter(|c| c.status.is_failure()) {
-        let tool = tool_of(c).to_string();
-        let command = normalize_command(&tool, c.input.as_deref().unwrap_or(""));
-        let error_type = c.error_type.clone().unwrap_or_else(|| "unknown".into());
-        let error = normalize_error(error_text(c));
-        groups
-            .entry((tool, command, error_type, error))
-            .or_default()
-            .push(c);
+        groups.entry(key_of(c)).or_default().push(c);
     }
 
     let index = Index::new(&sorted);
@@ -458,6 +473,8 @@ fn build<'a>(key: Key, occ: &[&'a Call], index: &Index<'a>, opts: &ClusterOption
         last_cwd: last.cwd.clone(),
         fixed_at,
         resolved_at,
+        merged_from: Vec::new(),
+        summary: None,
     }
 }
 

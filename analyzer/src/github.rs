@@ -846,6 +846,11 @@ fn cluster_rows(s: &mut String, clusters: &[&Cluster]) {
             c.impact
         );
     }
+    let notes = crate::semantic::summary::render_notes(clusters);
+    if !notes.is_empty() {
+        s.push('\n');
+        s.push_str(&notes);
+    }
 }
 
 fn ticket_body(

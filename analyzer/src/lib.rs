@@ -26,6 +26,7 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod runlog;
+pub mod semantic;
 pub mod signals;
 pub mod signature;
 pub mod state;

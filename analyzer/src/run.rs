@@ -463,6 +463,9 @@ pub struct RunOutput {
     /// GitHub activity (PRs, CI runs) and publishing results (issue 5), when that stage ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub github: Option<serde_json::Value>,
+    /// The semantic layer's report (issue 13), when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semantic: Option<serde_json::Value>,
     /// Markdown extensions add to run-log headings (not part of the JSON).
     #[serde(skip)]
     pub log_extras: Vec<LogExtra>,
@@ -551,6 +554,7 @@ impl RunOutput {
             sessions: None,
             clusters: None,
             github: None,
+            semantic: None,
             log_extras: Vec::new(),
             log_section: String::new(),
         }

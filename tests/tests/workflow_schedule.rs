@@ -136,3 +136,20 @@ fn triggers_permissions_and_steps_are_as_designed() {
     assert!(jobs.contains("codex-analyzer run --repo . --apply"));
     assert!(jobs.contains("GITHUB_TOKEN:"));
 }
+
+#[test]
+fn the_semantic_layer_gets_its_key_from_an_optional_secret_only() {
+    let yaml = workflow();
+    let jobs = block(&yaml, "jobs").join("\n");
+    assert!(
+        jobs.contains("OPENAI_API_KEY: ${{ secrets.OPENAI_API_KEY }}"),
+        "the key comes from the optional OPENAI_API_KEY secret"
+    );
+    // Never a literal key, never a forced layer: `[semantic] enabled` in the repo decides.
+    assert!(!yaml.contains("sk-"), "no literal key in the workflow");
+    assert!(!jobs.contains("--semantic"));
+    assert!(
+        jobs.contains("path: .codex/semantic-cache.json"),
+        "the semantic cache survives between runs"
+    );
+}
