@@ -204,10 +204,11 @@ pub fn collect_with(ctx: &RunContext, extra: ExtraInputs) -> Signals {
     let ci_primary = ci_logs::measure(&ci.failures, ctx.primary, ctx.config.analysis.samples);
     let ci_rollup = ci_logs::measure(&ci.failures, ctx.rollup, ctx.config.analysis.samples);
     let spinner = spinner(ctx, "reading git history");
-    let git_opts = ctx
+    let mut git_opts = ctx
         .config
         .git
         .options(ctx.rollup.git(), &ctx.config.analysis.ci_logs_dir);
+    ctx.config.rules.file_hotspot.apply_to(&mut git_opts);
     let (git, git_error) = match git::collect(&ctx.repo, &git_opts) {
         Ok(g) => (Some(g), None),
         Err(e) => (None, Some(format!("{e:#}"))),

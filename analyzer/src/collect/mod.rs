@@ -3,6 +3,8 @@
 
 pub mod ci_logs;
 pub mod git;
+pub mod linguist;
+pub mod rework;
 pub mod toolcalls;
 
 use std::fmt;
