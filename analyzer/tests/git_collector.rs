@@ -937,7 +937,7 @@ fn hotspots_count_a_merge_once_and_exclude_bulk_commits() {
         .collect();
     assert_eq!(hot["src/hot.rs"].commits, 4, "bulk commit not counted");
     assert_eq!(hot["src/side.rs"].commits, 1, "the merge, once");
-    assert_eq!(hot["src/side.rs"].shas, [merge.clone()]);
+    assert_eq!(hot["src/side.rs"].shas, [merge.as_str()]);
     assert!(!activity.commits.iter().any(|c| c.subject == "side work"));
     assert_eq!(hot["src/warm.rs"].commits, 1);
     assert_eq!(hot["gen/a0.txt"].commits, 1);
@@ -1077,6 +1077,12 @@ fn body(tag: &str) -> String {
 }
 
 impl Repo {
+    /// `git merge --no-ff <branch>` at `t`, with the message `Merge <branch>`.
+    fn merge_no_ff(&self, t: i64, branch: &str) {
+        let msg = format!("Merge {branch}");
+        self.git_at(t, &["merge", "-q", "--no-ff", "-m", &msg, branch]);
+    }
+
     fn as_author(&mut self, name: &str) {
         self.name = name.to_string();
         self.email = format!(
@@ -1314,17 +1320,7 @@ fn a_maintenance_branch_merged_forward_is_one_change() {
     // ...merged forward into main.
     repo.git(&["checkout", "-q", "main"]);
     repo.as_author("Alice Example");
-    repo.git_at(
-        t + 600,
-        &[
-            "merge",
-            "-q",
-            "--no-ff",
-            "-m",
-            "Merge release-1.x",
-            "release-1.x",
-        ],
-    );
+    repo.merge_no_ff(t + 600, "release-1.x");
     let merge = repo.head();
 
     let window = GitWindow::new(utc(T0 + 5 * HOUR), utc(T0 + 29 * HOUR));
@@ -1339,7 +1335,7 @@ fn a_maintenance_branch_merged_forward_is_one_change() {
         .find(|h| h.path == "src/compat.rs")
         .unwrap();
     assert_eq!((compat.commits, compat.rework_lines), (1, 0));
-    assert_eq!(compat.shas, [merge.clone()]);
+    assert_eq!(compat.shas, [merge.as_str()]);
     assert_eq!(activity.totals.merges, 1);
     assert!(findings_of(&git_findings(&activity), RuleId::FileHotspot).is_empty());
     // git agrees: `git log --first-parent` lists the same commits.
@@ -1370,17 +1366,7 @@ fn bot_commits_are_counted_apart() {
     repo.commit(t, "chore(deps): update serde");
     repo.git(&["checkout", "-q", "main"]);
     repo.as_author("Alice Example");
-    repo.git_at(
-        t + 600,
-        &[
-            "merge",
-            "-q",
-            "--no-ff",
-            "-m",
-            "Merge renovate/serde",
-            "renovate/serde",
-        ],
-    );
+    repo.merge_no_ff(t + 600, "renovate/serde");
     repo.write("src/app.rs", "fn app() { 1 }\n");
     repo.commit(t + 1200, "human change");
 

@@ -518,7 +518,11 @@ impl PathRules {
     }
 }
 
-fn build_globset<'a>(patterns: impl Iterator<Item = &'a str>, what: &str) -> Result<GlobSet> {
+/// Compiles repository-path globs (`*` does not cross `/`); `what` names them in errors.
+pub(crate) fn build_globset<'a>(
+    patterns: impl Iterator<Item = &'a str>,
+    what: &str,
+) -> Result<GlobSet> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         let glob = GlobBuilder::new(pattern)

@@ -20,9 +20,11 @@
 //! attributes, and the full stack (with its worktree and index sources) would add several
 //! crates to the analyzer's build.
 
-use anyhow::{Context, Result};
-use globset::{GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+use anyhow::Result;
+use globset::{GlobBuilder, GlobMatcher, GlobSet};
 use serde::Serialize;
+
+use super::git::build_globset;
 
 /// Paths left out of hotspots by default: files that change as a consequence of other
 /// changes (lockfiles), that grow by an entry per change (changelogs, release notes), or that
@@ -248,21 +250,8 @@ impl HotspotFilter {
     /// `.gitattributes` text at HEAD, when it is to be respected; `markers`: look for
     /// generated-file markers.
     pub fn new(exclude: &[String], gitattributes: Option<&str>, markers: bool) -> Result<Self> {
-        let mut builder = GlobSetBuilder::new();
-        for pattern in exclude {
-            let glob = GlobBuilder::new(pattern)
-                .literal_separator(true)
-                .backslash_escape(true)
-                .build()
-                .with_context(|| {
-                    format!("invalid hotspot exclude glob `{pattern}`: fix the glob syntax")
-                })?;
-            builder.add(glob);
-        }
         Ok(HotspotFilter {
-            exclude: builder
-                .build()
-                .context("could not compile the hotspot exclude globs")?,
+            exclude: build_globset(exclude.iter().map(String::as_str), "hotspot exclude glob")?,
             attributes: gitattributes.map(Attributes::parse).unwrap_or_default(),
             markers,
         })
