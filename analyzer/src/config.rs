@@ -67,6 +67,7 @@ pub struct RulesConfig {
     pub tool_failure_rate: ToolFailureRate,
     pub file_hotspot: FileHotspot,
     pub config_churn: ConfigChurn,
+    pub revert: Revert,
 }
 
 /// An error type seen `min_count`+ times in the rollup.
@@ -128,20 +129,77 @@ impl Default for ToolFailureRate {
     }
 }
 
-/// A file in `min_commits`+ commits in the rollup.
+/// A file reworked in the rollup: lines written in the window rewritten or deleted again
+/// (`collect::rework`). All thresholds must hold. The seed's literal rule (a file in 4+
+/// commits) is `min_commits = 4`, `min_rework_lines = 0`, `min_reworking_commits = 0`,
+/// `min_authors = 1` (with `min_rework_lines = 0`, `min_authors` counts the file's authors).
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct FileHotspot {
     pub enabled: bool,
+    /// Commits that changed the file (formatting-only and bulk changes not counted).
     pub min_commits: u64,
+    /// Lines written in the window and rewritten or deleted by a later window commit.
+    pub min_rework_lines: u64,
+    /// Commits that reworked an earlier window commit's lines.
+    pub min_reworking_commits: u64,
+    /// Distinct authors involved in the rework: those of the reworking commits and of the
+    /// commits whose lines they rewrote. 2 by default: one person iterating on their own new
+    /// code in a day is ordinary development; people rewriting each other's fresh code is
+    /// not.
+    pub min_authors: u64,
+    /// Paths that are never hotspots (replaces the built-in list of lockfiles, changelogs,
+    /// release notes and vendored directories).
+    pub exclude: Vec<String>,
+    /// Globs added to `exclude` (the usual way to extend it).
+    pub extra_exclude: Vec<String>,
+    /// Leave out files `.gitattributes` marks `linguist-generated`, `linguist-vendored` or
+    /// `-diff`/`binary`, as GitHub does.
+    pub gitattributes: bool,
+    /// Leave out files with `@generated` or `DO NOT EDIT` in their first lines.
+    pub generated_markers: bool,
 }
 
 impl Default for FileHotspot {
     fn default() -> Self {
         FileHotspot {
             enabled: true,
-            min_commits: 4,
+            min_commits: 3,
+            min_rework_lines: 20,
+            min_reworking_commits: 2,
+            min_authors: 2,
+            exclude: crate::collect::linguist::DEFAULT_HOTSPOT_EXCLUDE
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            extra_exclude: Vec::new(),
+            gitattributes: true,
+            generated_markers: true,
         }
+    }
+}
+
+impl FileHotspot {
+    /// What the git collector must know to tell which files can be hotspots.
+    pub fn apply_to(&self, opts: &mut crate::collect::git::GitOptions) {
+        opts.hotspot_exclude = self.exclude.clone();
+        opts.hotspot_exclude
+            .extend(self.extra_exclude.iter().cloned());
+        opts.gitattributes = self.gitattributes;
+        opts.generated_markers = self.generated_markers;
+    }
+}
+
+/// A revert in the rollup: one finding per reverted change.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Revert {
+    pub enabled: bool,
+}
+
+impl Default for Revert {
+    fn default() -> Self {
+        Revert { enabled: true }
     }
 }
 
@@ -221,10 +279,10 @@ impl Default for GitConfig {
                 .collect(),
             extra_config_globs: Vec::new(),
             ignored_paths: Vec::new(),
-            bot_identities: vec![
-                "codex-improvement[bot]".into(),
-                "github-actions[bot]".into(),
-            ],
+            bot_identities: git::DEFAULT_BOT_IDENTITIES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }

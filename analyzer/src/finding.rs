@@ -17,15 +17,17 @@ pub enum RuleId {
     ToolFailureRate,
     FileHotspot,
     ConfigChurn,
+    Revert,
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 5] = [
+    pub const ALL: [RuleId; 6] = [
         RuleId::ErrorTypeRepeat,
         RuleId::CiSignatureRepeat,
         RuleId::ToolFailureRate,
         RuleId::FileHotspot,
         RuleId::ConfigChurn,
+        RuleId::Revert,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +37,7 @@ impl RuleId {
             RuleId::ToolFailureRate => "tool_failure_rate",
             RuleId::FileHotspot => "file_hotspot",
             RuleId::ConfigChurn => "config_churn",
+            RuleId::Revert => "revert",
         }
     }
 }

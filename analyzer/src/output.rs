@@ -192,7 +192,10 @@ fn text(out: &RunOutput, st: Style) -> String {
                 let hot = g
                     .hotspots
                     .first()
-                    .map(|h| format!("; busiest file {} ({} commits)", h.path, h.commits))
+                    .map(|h| match h.rework_lines {
+                        0 => format!("; busiest file {} ({} commits)", h.path, h.commits),
+                        n => format!("; most reworked file {} ({n} lines)", h.path),
+                    })
                     .unwrap_or_default();
                 let _ = writeln!(
                     s,

@@ -7,8 +7,9 @@
 //! | `error_type_repeat` | an error type occurs `min_count`+ times | the error type |
 //! | `ci_signature_repeat` | a non-transient CI signature occurs `min_count`+ times | the signature ID |
 //! | `tool_failure_rate` | a tool fails more than `max_rate` of `min_samples`+ definite calls | the tool (`*` = all tools) |
-//! | `file_hotspot` | a file is in `min_commits`+ non-merge, non-bulk commits | the path |
+//! | `file_hotspot` | a hand-edited file is reworked: `min_rework_lines`+ lines written in the window rewritten by `min_reworking_commits`+ later commits, in `min_commits`+ commits by `min_authors`+ authors | the path |
 //! | `config_churn` | a setting flips back, changes `min_changes`+ times, or is reverted (see `config_churn`) | the file(s) and key |
+//! | `revert` | a commit in the window reverts another (one finding per reverted change) | the reverted commit |
 //!
 //! Rules are pure functions of the signals and the config: the same inputs give the same
 //! findings in the same order.
@@ -16,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use crate::collect::ci_logs::{CiMetrics, SignatureStats};
-use crate::collect::git::GitActivity;
+use crate::collect::git::{GitActivity, RevertInfo};
 use crate::collect::toolcalls::ToolMetrics;
 use crate::config::Config;
 use crate::finding::{self, sample, Evidence, Finding, RuleId, Severity};
@@ -42,6 +43,7 @@ pub fn evaluate(inputs: &RuleInputs<'_>, config: &Config) -> Vec<Finding> {
     if let Some(git) = inputs.git {
         file_hotspot(git, inputs, config, samples, &mut out);
         config_churn(git, inputs, config, samples, &mut out);
+        revert(git, inputs, config, samples, &mut out);
     }
     finding::sort(&mut out);
     out
@@ -368,12 +370,36 @@ fn file_hotspot(
     }
     for h in &git.hotspots {
         let n = h.commits as u64;
-        if n < r.min_commits {
+        let reworking = h.rework_shas.len() as u64;
+        // Rework is the measure unless the config asks for the seed's commit count alone;
+        // then authors are the file's authors rather than those involved in the rework.
+        let by_rework = r.min_rework_lines > 0;
+        let authors = if by_rework {
+            h.rework_authors.len()
+        } else {
+            h.authors.len()
+        };
+        if n < r.min_commits
+            || h.rework_lines < r.min_rework_lines
+            || reworking < r.min_reworking_commits
+            || (authors as u64) < r.min_authors
+        {
             continue;
         }
-        let mut f = Finding::new(
-            RuleId::FileHotspot,
-            &h.path,
+        let (count, threshold) = if by_rework {
+            (h.rework_lines, r.min_rework_lines)
+        } else {
+            (n, r.min_commits)
+        };
+        let title = if h.rework_lines > 0 {
+            format!(
+                "`{}` reworked: {} lines rewritten by {reworking} later commits in {} ({n} commits, {} authors)",
+                h.path,
+                h.rework_lines,
+                i.window,
+                h.authors.len()
+            )
+        } else {
             format!(
                 "`{}` changed in {n} commits in {} (+{} −{} lines, {} authors)",
                 h.path,
@@ -381,32 +407,61 @@ fn file_hotspot(
                 h.lines_added,
                 h.lines_removed,
                 h.authors.len()
-            ),
-            Severity::from_ratio(n as f64, r.min_commits as f64),
+            )
+        };
+        let mut severity = Severity::from_ratio(count as f64, threshold as f64);
+        if h.rework_authors.len() >= 2 {
+            // People rewriting each other's fresh code is a coordination problem.
+            severity = severity.max(Severity::Medium);
+        }
+        let mut f = Finding::new(RuleId::FileHotspot, &h.path, title, severity);
+        let mut shown: Vec<String> = h.rework_shas.clone();
+        shown.extend(
+            h.shas
+                .iter()
+                .filter(|s| !h.rework_shas.contains(s))
+                .cloned(),
         );
         f.evidence = Evidence {
-            count: n,
-            threshold: r.min_commits as f64,
+            count,
+            threshold: threshold as f64,
             window: i.window.clone(),
             first_seen: Some(ts(h.first_changed)),
             last_seen: Some(ts(h.last_changed)),
-            samples: commit_lines(git, &h.shas, samples),
+            samples: commit_lines(git, &shown, samples),
             refs: h.shas.iter().map(|s| short(s).to_string()).collect(),
             ..Evidence::default()
         };
+        let who = if h.rework_authors.len() >= 2 {
+            format!(
+                " ({} rewrote each other's changes)",
+                h.rework_authors.join(", ")
+            )
+        } else {
+            String::new()
+        };
         f.suggested_action = format!(
-            "`{}` keeps changing: check whether the commits fix each other (a missing test or \
-             unclear design), split the file if unrelated changes collide in it, and add tests \
-             around the part that churns.",
-            h.path
+            "`{}` was changed and then changed again within {}{who}: read the reworking \
+             commits (samples) for what the first change missed — a case without a test, an \
+             unclear interface, a review that came late — and add the test or write down the \
+             design decision so the next change lands once. If two people keep rewriting the \
+             same code, agree on an owner or split the file.",
+            h.path, i.window
         );
         f.risk = "Medium: refactoring a hot file conflicts with work in flight; coordinate with \
                   its recent authors."
             .to_string();
-        f.qa_notes = format!(
-            "Next runs: `{}` in fewer than {} commits per {}, and no reverts touching it.",
-            h.path, r.min_commits, i.window
-        );
+        f.qa_notes = if by_rework {
+            format!(
+                "Next runs: fewer than {} reworked lines of `{}` per {}, and no reverts touching it.",
+                r.min_rework_lines, h.path, i.window
+            )
+        } else {
+            format!(
+                "Next runs: `{}` in fewer than {} commits per {}, and no reverts touching it.",
+                h.path, r.min_commits, i.window
+            )
+        };
         out.push(f);
     }
 }
@@ -421,5 +476,129 @@ fn config_churn(
     let r = &c.rules.config_churn;
     if r.enabled {
         out.extend(crate::config_churn::findings(git, r, &i.window, samples));
+    }
+}
+
+/// How many files a revert finding names before "and N more".
+const REVERT_FILES_SHOWN: usize = 8;
+
+/// One finding per reverted change: reverts in the window that share the change at the start
+/// of their chain (a revert and the revert of that revert) are one story, told by the newest.
+fn revert(
+    git: &GitActivity,
+    i: &RuleInputs<'_>,
+    c: &Config,
+    samples: usize,
+    out: &mut Vec<Finding>,
+) {
+    if !c.rules.revert.enabled {
+        return;
+    }
+    // `git.reverts` is newest first, so each group's first entry is its newest revert.
+    let mut groups: Vec<(String, Vec<&RevertInfo>)> = Vec::new();
+    for rv in &git.reverts {
+        let key = rv
+            .original_sha
+            .clone()
+            .or_else(|| rv.original_subject.clone())
+            .unwrap_or_else(|| rv.sha.clone());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(rv),
+            None => groups.push((key, vec![rv])),
+        }
+    }
+    for (key, members) in groups {
+        let newest = members[0];
+        let oldest = members[members.len() - 1];
+        let what = newest
+            .original_subject
+            .clone()
+            .or_else(|| newest.reverted_subject.clone())
+            .unwrap_or_else(|| newest.subject.clone());
+        let original = newest.original_sha.as_deref().map(short);
+        let named = match original {
+            Some(sha) => format!("`{what}` ({sha})"),
+            None => format!("`{what}`"),
+        };
+        // An even depth undid an undo: the change is back.
+        let came_back = newest.depth % 2 == 0;
+        let title = if came_back {
+            format!("Reverted, then re-applied in {}: {named}", i.window)
+        } else {
+            format!("Reverted in {}: {named}", i.window)
+        };
+        let mut files: Vec<&str> = members
+            .iter()
+            .flat_map(|m| m.files.iter().map(String::as_str))
+            .collect();
+        files.sort_unstable();
+        files.dedup();
+        let mut shown: Vec<String> = files
+            .iter()
+            .take(REVERT_FILES_SHOWN)
+            .map(|f| format!("`{f}`"))
+            .collect();
+        if files.len() > REVERT_FILES_SHOWN {
+            shown.push(format!("and {} more", files.len() - REVERT_FILES_SHOWN));
+        }
+        let files_text = if shown.is_empty() {
+            "no files".to_string()
+        } else {
+            shown.join(", ")
+        };
+        let mut f = Finding::new(RuleId::Revert, &key, title, Severity::High);
+        let mut lines: Vec<String> = members
+            .iter()
+            .map(|m| format!("{} {}", short(&m.sha), m.subject))
+            .collect();
+        if let Some(sha) = original {
+            lines.push(format!("{sha} {what}"));
+        }
+        let mut sample_lines: Vec<String> = lines.iter().map(|l| sample(l, 200)).collect();
+        sample_lines.truncate(samples.max(1));
+        sample_lines.push(sample(&format!("files: {files_text}"), 400));
+        let mut refs: Vec<String> = members
+            .iter()
+            .map(|m| format!("revert {}", short(&m.sha)))
+            .collect();
+        if let Some(sha) = original {
+            refs.push(format!("reverted {sha}"));
+        }
+        f.evidence = Evidence {
+            count: members.len() as u64,
+            threshold: 1.0,
+            window: i.window.clone(),
+            first_seen: Some(ts(oldest.time)),
+            last_seen: Some(ts(newest.time)),
+            samples: sample_lines,
+            refs,
+            ..Evidence::default()
+        };
+        let by = newest.author_name.as_str();
+        f.suggested_action = if came_back {
+            format!(
+                "{named} was reverted and has come back (latest: {} by {by}). Before it \
+                 sticks, check that whatever forced the revert is now covered: a test that \
+                 fails without the fix, a CI job that would have caught it. Files: {files_text}.",
+                short(&newest.sha)
+            )
+        } else {
+            format!(
+                "{named} had to be undone ({} by {by}): a change that reached the default \
+                 branch and broke something means a check was missing. Find what the revert \
+                 fixed (the revert's message, the PR, the failing build), add the test or CI \
+                 check that would have stopped it, and note in AGENTS.md what agents must run \
+                 before such a change. Files: {files_text}.",
+                short(&newest.sha)
+            )
+        };
+        f.risk = "Medium: re-landing the change without the missing check repeats the breakage; \
+                  the added test is reviewed as usual."
+            .to_string();
+        f.qa_notes = format!(
+            "The re-landed change (if any) passes the new test; the next runs show no revert \
+             of {named} or of changes to the same files."
+        );
+        out.push(f);
     }
 }

@@ -209,6 +209,7 @@ pub fn collect_with(ctx: &RunContext, extra: ExtraInputs) -> Signals {
         .git
         .options(ctx.rollup.git(), &ctx.config.analysis.ci_logs_dir);
     git_opts.lockfile_globs = ctx.config.rules.config_churn.lockfiles.clone();
+    ctx.config.rules.file_hotspot.apply_to(&mut git_opts);
     let (git, git_error) = match git::collect(&ctx.repo, &git_opts) {
         Ok(g) => (Some(g), None),
         Err(e) => (None, Some(format!("{e:#}"))),

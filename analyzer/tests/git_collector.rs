@@ -7,7 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
+use codex_analyzer::collect::ci_logs::CiMetrics;
 use codex_analyzer::collect::git::{collect, ChangeKind, GitActivity, GitOptions, GitWindow};
+use codex_analyzer::collect::toolcalls::ToolMetrics;
+use codex_analyzer::config::Config;
+use codex_analyzer::finding::{Finding, RuleId, Severity};
+use codex_analyzer::rules::{self, RuleInputs};
 use tempfile::TempDir;
 
 /// 2024-01-01T00:00:00Z: every planted time is an offset from here.
@@ -147,13 +152,16 @@ fn collect_all(path: &Path) -> GitActivity {
 
 type Numstat = BTreeMap<String, BTreeMap<String, Option<(u64, u64)>>>;
 
-/// `git log --numstat --no-renames --diff-merges=first-parent` for every commit reachable
-/// from HEAD, parsed from its `-z` form: sha -> path -> (added, removed) or None for `-`.
+/// `git log --first-parent --numstat --no-renames --diff-merges=first-parent` for every
+/// commit on HEAD's first-parent chain (the default branch's own history, which is what the
+/// collector walks), parsed from its `-z` form: sha -> path -> (added, removed) or None for
+/// `-`.
 fn git_numstat(dir: &Path, home: &Path) -> Numstat {
     let mut cmd = git_cmd(dir, home);
     cmd.args([
         "log",
         "-z",
+        "--first-parent",
         "--numstat",
         "--no-renames",
         "--diff-merges=first-parent",
@@ -544,7 +552,8 @@ fn numstat_equals_git_log_for_a_varied_history() {
     let planted = build_varied_history(&repo);
     assert!(planted >= 60, "history has {planted} commits");
     let compared = assert_numstat_matches(repo.path(), repo.home.path());
-    assert_eq!(compared, planted);
+    // Everything but the four side-branch commits, which arrive through their merges.
+    assert_eq!(compared, planted - 4);
 
     // The collector's own view of the special cases, beyond agreeing with git.
     let activity = collect_all(repo.path());
@@ -867,7 +876,7 @@ fn config_churn_counts_flags_reverts_and_ignores_run_log_and_bot() {
 }
 
 #[test]
-fn hotspots_exclude_merges_and_bulk_commits() {
+fn hotspots_count_a_merge_once_and_exclude_bulk_commits() {
     let repo = Repo::new();
     repo.write("src/hot.rs", "fn hot() {}\n");
     repo.write("src/warm.rs", "fn warm() {}\n");
@@ -895,7 +904,8 @@ fn hotspots_exclude_merges_and_bulk_commits() {
     }
     repo.write("src/hot.rs", "fn hot() { formatted }\n");
     let bulk = repo.commit(t, "reformat everything");
-    // A branch touching src/side.rs, merged with --no-ff: the merge is not counted.
+    // A branch touching src/side.rs, merged with --no-ff: the branch commit is not on the
+    // first-parent chain; the merge is the one change that brought it.
     repo.git(&["checkout", "-q", "-b", "side"]);
     t += 600;
     repo.write("src/side.rs", "fn side() {}\n");
@@ -926,7 +936,9 @@ fn hotspots_exclude_merges_and_bulk_commits() {
         .map(|h| (h.path.as_str(), h))
         .collect();
     assert_eq!(hot["src/hot.rs"].commits, 4, "bulk commit not counted");
-    assert_eq!(hot["src/side.rs"].commits, 1, "merge not counted");
+    assert_eq!(hot["src/side.rs"].commits, 1, "the merge, once");
+    assert_eq!(hot["src/side.rs"].shas, [merge.as_str()]);
+    assert!(!activity.commits.iter().any(|c| c.subject == "side work"));
     assert_eq!(hot["src/warm.rs"].commits, 1);
     assert_eq!(hot["gen/a0.txt"].commits, 1);
     assert!(!hot.keys().any(|p| p.starts_with("fmt/")));
@@ -1025,4 +1037,412 @@ fn shallow_clone_stops_at_its_boundary() {
     );
     // git agrees on every count, including the boundary's root diff.
     assert_eq!(assert_numstat_matches(&shallow, repo.home.path()), 3);
+}
+
+// --- Precision: hotspots that mean rework, reverts, first-parent history, bots -----------
+
+/// The collector's options as `codex-analyzer run` builds them from the default config.
+fn default_run_options(window: GitWindow) -> GitOptions {
+    let config = Config::default();
+    let mut opts = config.git.options(window, ".codex/ci-logs");
+    config.rules.file_hotspot.apply_to(&mut opts);
+    opts
+}
+
+/// The git rules' findings with the default config.
+fn git_findings(activity: &GitActivity) -> Vec<Finding> {
+    let (tools, ci) = (ToolMetrics::default(), CiMetrics::default());
+    let inputs = RuleInputs {
+        tools: &tools,
+        ci: &ci,
+        git: Some(activity),
+        window: "24h".into(),
+    };
+    rules::evaluate(&inputs, &Config::default())
+}
+
+fn findings_of(findings: &[Finding], rule: RuleId) -> Vec<&Finding> {
+    findings.iter().filter(|f| f.rule == rule).collect()
+}
+
+/// Twelve lines of a function body, distinct per `tag`: rewriting it with another tag
+/// rewrites every line.
+fn body(tag: &str) -> String {
+    let mut s = String::from("fn run() {\n");
+    for k in 0..12 {
+        s.push_str(&format!("    let v{k} = compute_{tag}({k});\n"));
+    }
+    s.push_str("}\n");
+    s
+}
+
+impl Repo {
+    /// `git merge --no-ff <branch>` at `t`, with the message `Merge <branch>`.
+    fn merge_no_ff(&self, t: i64, branch: &str) {
+        let msg = format!("Merge {branch}");
+        self.git_at(t, &["merge", "-q", "--no-ff", "-m", &msg, branch]);
+    }
+
+    fn as_author(&mut self, name: &str) {
+        self.name = name.to_string();
+        self.email = format!(
+            "{}@example.com",
+            name.to_lowercase().replace(['[', ']'], "")
+        );
+    }
+
+    /// Four commits, alternating two authors, each rewriting all of `path`'s lines; the
+    /// first at `t`. Returns the time after the last one.
+    fn rewrite_four_times(&mut self, path: &str, t: i64) -> i64 {
+        let mut t = t;
+        for (k, who) in [
+            "Alice Example",
+            "Bob Builder",
+            "Alice Example",
+            "Bob Builder",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            self.as_author(who);
+            let mut text = String::new();
+            if path.ends_with(".md") {
+                text.push_str("# notes\n");
+            }
+            if path.contains("generated") {
+                text.push_str("// @generated by tools/gen. DO NOT EDIT.\n");
+            }
+            text.push_str(&body(&format!("{}_{k}", path.len())));
+            self.write(path, text);
+            self.commit(t, &format!("rework {path} #{k}"));
+            t += 1800;
+        }
+        t
+    }
+}
+
+#[test]
+fn two_authors_rewriting_the_same_lines_is_a_hotspot() {
+    let mut repo = Repo::new();
+    repo.write("src/engine.rs", body("base"));
+    repo.write("src/quiet.rs", "fn quiet() {}\n");
+    repo.commit(T0, "before the window");
+    repo.rewrite_four_times("src/engine.rs", T0 + 10 * HOUR);
+
+    let window = GitWindow::new(utc(T0 + 5 * HOUR), utc(T0 + 29 * HOUR));
+    let activity = collect(repo.path(), &default_run_options(window)).unwrap();
+    let hot = &activity.hotspots[0];
+    assert_eq!(hot.path, "src/engine.rs");
+    assert_eq!(hot.commits, 4);
+    // The first commit rewrote lines older than the window (not rework); each later one
+    // rewrote all 12 lines of the one before.
+    assert_eq!(hot.rework_lines, 36);
+    assert_eq!(hot.rework_shas.len(), 3);
+    assert_eq!(hot.rework_authors, ["Alice Example", "Bob Builder"]);
+    assert!(!hot.created_in_window);
+
+    let findings = git_findings(&activity);
+    let hotspots = findings_of(&findings, RuleId::FileHotspot);
+    assert_eq!(hotspots.len(), 1, "{findings:#?}");
+    let f = hotspots[0];
+    assert_eq!(f.subject, "src/engine.rs");
+    assert_eq!(f.evidence.count, 36);
+    assert!(
+        f.title.contains("36 lines rewritten by 3 later commits"),
+        "{}",
+        f.title
+    );
+    assert!(
+        f.severity >= Severity::Medium,
+        "two authors rewrote each other"
+    );
+    assert!(f.suggested_action.contains("Alice Example, Bob Builder"));
+
+    // One author rewriting their own code falls under the default min_authors = 2, but the
+    // seed's literal rule (a file in 4+ commits) stays expressible.
+    let mut seed = Config::default();
+    seed.rules.file_hotspot.min_commits = 4;
+    seed.rules.file_hotspot.min_rework_lines = 0;
+    seed.rules.file_hotspot.min_reworking_commits = 0;
+    seed.rules.file_hotspot.min_authors = 1;
+    let (tools, ci) = (ToolMetrics::default(), CiMetrics::default());
+    let inputs = RuleInputs {
+        tools: &tools,
+        ci: &ci,
+        git: Some(&activity),
+        window: "24h".into(),
+    };
+    let literal = rules::evaluate(&inputs, &seed);
+    let literal = findings_of(&literal, RuleId::FileHotspot);
+    assert_eq!(literal.len(), 1);
+    assert_eq!(literal[0].evidence.count, 4, "commits are the measure");
+}
+
+#[test]
+fn growth_changelogs_generated_and_formatting_are_not_hotspots() {
+    let mut repo = Repo::new();
+    repo.write(
+        ".gitattributes",
+        "docs/cli.md linguist-generated\n*.snap -diff\n",
+    );
+    repo.write("src/registry.rs", "pub const ENTRIES: &[&str] = &[\n];\n");
+    for path in ["CHANGELOG.md", "docs/cli.md", "src/generated/api.rs"] {
+        repo.write(path, body("base"));
+    }
+    for k in 0..100 {
+        repo.write(
+            &format!("src/m{k}.rs"),
+            format!("fn f{k}(x: u32) -> u32 {{ x + {k} }}\n"),
+        );
+    }
+    repo.commit(T0, "before the window");
+    let mut t = T0 + 6 * HOUR;
+    // Rewritten by two authors exactly like the planted hotspot, but not hand-edited code.
+    for path in ["CHANGELOG.md", "docs/cli.md", "src/generated/api.rs"] {
+        t = repo.rewrite_four_times(path, t);
+    }
+    // A feature landed as a stack: each commit adds a file and one registry entry.
+    let mut registry = String::from("pub const ENTRIES: &[&str] = &[\n");
+    for k in 0..6 {
+        repo.as_author(if k % 2 == 0 {
+            "Alice Example"
+        } else {
+            "Bob Builder"
+        });
+        registry.push_str(&format!("    \"entry{k}\",\n"));
+        repo.write("src/registry.rs", format!("{registry}];\n"));
+        repo.write(
+            &format!("src/feature/part{k}.rs"),
+            body(&format!("part{k}")),
+        );
+        repo.commit(t, &format!("feature part {k}"));
+        t += 600;
+    }
+    // Two authors grow five files, then a formatter re-wraps all 100 files.
+    for k in 0..4 {
+        repo.as_author(if k % 2 == 0 {
+            "Alice Example"
+        } else {
+            "Bob Builder"
+        });
+        for m in 0..5 {
+            let path = format!("src/m{m}.rs");
+            let old = std::fs::read_to_string(repo.path().join(&path)).unwrap();
+            repo.write(
+                &path,
+                format!("{old}fn g{k}(y: u32) -> u32 {{ f{m}(y) * {k} }}\n"),
+            );
+        }
+        repo.commit(t, &format!("grow modules {k}"));
+        t += 600;
+    }
+    for k in 0..100 {
+        let path = format!("src/m{k}.rs");
+        let old = std::fs::read_to_string(repo.path().join(&path)).unwrap();
+        let formatted = old
+            .replace(" { ", " {\n    ")
+            .replace(" }\n", ",\n}\n")
+            .replace("(x: u32)", "(\n    x: u32,\n)");
+        repo.write(&path, formatted);
+    }
+    let fmt = repo.commit(t, "cargo fmt");
+
+    let window = GitWindow::new(utc(T0 + 5 * HOUR), utc(T0 + 29 * HOUR));
+    let mut opts = default_run_options(window);
+    let activity = collect(repo.path(), &opts).unwrap();
+    let findings = git_findings(&activity);
+    assert!(
+        findings_of(&findings, RuleId::FileHotspot).is_empty(),
+        "{findings:#?}"
+    );
+    let format_commit = activity.commits.iter().find(|c| c.sha == fmt).unwrap();
+    assert!(format_commit.is_formatting && format_commit.is_bulk);
+    assert_eq!(activity.totals.formatting_commits, 1);
+
+    // Left out, each for its reason, and counted.
+    let listed: Vec<&str> = activity.hotspots.iter().map(|h| h.path.as_str()).collect();
+    for excluded in ["CHANGELOG.md", "docs/cli.md", "src/generated/api.rs"] {
+        assert!(!listed.contains(&excluded), "{excluded}: {listed:?}");
+    }
+    let reasons: BTreeMap<String, usize> =
+        serde_json::from_value(serde_json::to_value(&activity.totals.hotspot_excluded).unwrap())
+            .unwrap();
+    assert_eq!(reasons["glob"], 1);
+    assert_eq!(reasons["linguist_generated"], 1);
+    assert_eq!(reasons["generated_marker"], 1);
+    // Growth is not rework.
+    let h = |p: &str| activity.hotspots.iter().find(|h| h.path == p).unwrap();
+    assert_eq!(h("src/registry.rs").commits, 6);
+    assert_eq!(h("src/registry.rs").rework_lines, 0);
+    assert!(h("src/feature/part0.rs").created_in_window);
+
+    // Not only because the formatting commit is bulk: with no bulk cap, the re-wrap of the
+    // lines both authors wrote is still no rework and no change of the file.
+    opts.bulk_commit_files = 1000;
+    let activity = collect(repo.path(), &opts).unwrap();
+    let m0 = activity
+        .hotspots
+        .iter()
+        .find(|h| h.path == "src/m0.rs")
+        .unwrap();
+    assert_eq!((m0.commits, m0.rework_lines), (4, 0));
+    assert!(findings_of(&git_findings(&activity), RuleId::FileHotspot).is_empty());
+
+    // With the exclusions switched off, the same history does fire: the tests above are
+    // not passing for want of rework.
+    opts.hotspot_exclude.clear();
+    opts.gitattributes = false;
+    opts.generated_markers = false;
+    let activity = collect(repo.path(), &opts).unwrap();
+    let fired: Vec<String> = findings_of(&git_findings(&activity), RuleId::FileHotspot)
+        .iter()
+        .map(|f| f.subject.clone())
+        .collect();
+    assert_eq!(
+        fired,
+        ["CHANGELOG.md", "docs/cli.md", "src/generated/api.rs"],
+        "{fired:?}"
+    );
+}
+
+#[test]
+fn a_maintenance_branch_merged_forward_is_one_change() {
+    let mut repo = Repo::new();
+    repo.write("src/compat.rs", body("base"));
+    repo.commit(T0, "before the window");
+    repo.git(&["branch", "release-1.x"]);
+    repo.write("src/main.rs", "fn main() {}\n");
+    repo.commit(T0 + 6 * HOUR, "main work");
+    // Rework on the maintenance branch, inside the window...
+    repo.git(&["checkout", "-q", "release-1.x"]);
+    let t = repo.rewrite_four_times("src/compat.rs", T0 + 7 * HOUR);
+    let branch_head = repo.head();
+    // ...merged forward into main.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.as_author("Alice Example");
+    repo.merge_no_ff(t + 600, "release-1.x");
+    let merge = repo.head();
+
+    let window = GitWindow::new(utc(T0 + 5 * HOUR), utc(T0 + 29 * HOUR));
+    let activity = collect(repo.path(), &default_run_options(window)).unwrap();
+    let shas: Vec<&str> = activity.commits.iter().map(|c| c.sha.as_str()).collect();
+    assert_eq!(shas.len(), 2, "the merge and `main work`: {shas:?}");
+    assert_eq!(shas[0], merge);
+    assert!(!shas.contains(&branch_head.as_str()));
+    let compat = activity
+        .hotspots
+        .iter()
+        .find(|h| h.path == "src/compat.rs")
+        .unwrap();
+    assert_eq!((compat.commits, compat.rework_lines), (1, 0));
+    assert_eq!(compat.shas, [merge.as_str()]);
+    assert_eq!(activity.totals.merges, 1);
+    assert!(findings_of(&git_findings(&activity), RuleId::FileHotspot).is_empty());
+    // git agrees: `git log --first-parent` lists the same commits.
+    let log = repo.git(&[
+        "log",
+        "--first-parent",
+        "--format=%H",
+        "--since=@1704085200",
+    ]);
+    let expected: Vec<&str> = log.lines().collect();
+    assert_eq!(shas, expected);
+}
+
+#[test]
+fn bot_commits_are_counted_apart() {
+    let mut repo = Repo::new();
+    repo.write("src/deps.rs", body("base"));
+    repo.write("src/app.rs", "fn app() {}\n");
+    repo.commit(T0, "before the window");
+    repo.as_author("dependabot[bot]");
+    // GitHub's noreply form of the bot's address.
+    repo.email = "49699333+dependabot[bot]@users.noreply.github.com".into();
+    let t = repo.rewrite_four_times_as_is("src/deps.rs", T0 + 6 * HOUR);
+    // A maintainer merging a renovate branch: the merge is the bot's change.
+    repo.git(&["checkout", "-q", "-b", "renovate/serde"]);
+    repo.as_author("renovate[bot]");
+    repo.write("src/deps.rs", body("renovate"));
+    repo.commit(t, "chore(deps): update serde");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.as_author("Alice Example");
+    repo.merge_no_ff(t + 600, "renovate/serde");
+    repo.write("src/app.rs", "fn app() { 1 }\n");
+    repo.commit(t + 1200, "human change");
+
+    let window = GitWindow::new(utc(T0 + 5 * HOUR), utc(T0 + 29 * HOUR));
+    let activity = collect(repo.path(), &default_run_options(window)).unwrap();
+    assert_eq!(activity.totals.commits, 1, "only the human change");
+    assert_eq!(activity.totals.bot_commits_skipped, 5);
+    assert_eq!(activity.totals.bot_commits["dependabot[bot]"], 4);
+    assert_eq!(activity.totals.bot_commits["renovate[bot]"], 1);
+    assert!(!activity.hotspots.iter().any(|h| h.path == "src/deps.rs"));
+    assert!(git_findings(&activity).is_empty());
+}
+
+impl Repo {
+    /// [`Repo::rewrite_four_times`] keeping the current identity.
+    fn rewrite_four_times_as_is(&mut self, path: &str, t: i64) -> i64 {
+        for k in 0..4 {
+            self.write(path, body(&format!("bump{k}")));
+            self.commit(t + k * 1800, &format!("chore(deps): bump #{k}"));
+        }
+        t + 4 * 1800
+    }
+}
+
+#[test]
+fn a_revert_is_one_finding_naming_the_change() {
+    let mut repo = Repo::new();
+    repo.write("src/retry.rs", "pub fn retries() -> u32 { 1 }\n");
+    repo.commit(T0, "before the window");
+    repo.write("src/retry.rs", "pub fn retries() -> u32 { 5 }\n");
+    repo.write("src/backoff.rs", "pub fn backoff() {}\n");
+    let change = repo.commit(T0 + 7 * HOUR, "Retry five times with backoff");
+    repo.as_author("Bob Builder");
+    repo.git_at(T0 + 9 * HOUR, &["revert", "--no-edit", "HEAD"]);
+    let revert = repo.head();
+
+    let window = GitWindow::new(utc(T0 + 5 * HOUR), utc(T0 + 29 * HOUR));
+    let activity = collect(repo.path(), &default_run_options(window)).unwrap();
+    let findings = git_findings(&activity);
+    let reverts = findings_of(&findings, RuleId::Revert);
+    assert_eq!(reverts.len(), 1, "{findings:#?}");
+    let f = reverts[0];
+    assert_eq!(f.subject, change, "keyed by the reverted commit");
+    assert_eq!(f.severity, Severity::High);
+    assert!(
+        f.title.contains("Retry five times with backoff") && f.title.contains(&change[..12]),
+        "{}",
+        f.title
+    );
+    assert!(f
+        .evidence
+        .refs
+        .contains(&format!("revert {}", &revert[..12])));
+    let files = f.evidence.samples.last().unwrap();
+    assert!(
+        files.contains("src/backoff.rs") && files.contains("src/retry.rs"),
+        "{files}"
+    );
+    assert!(f.suggested_action.contains("had to be undone"));
+
+    // The change comes back (a revert of the revert): still one finding, same subject, now
+    // saying so.
+    repo.git_at(T0 + 11 * HOUR, &["revert", "--no-edit", "HEAD"]);
+    let activity = collect(repo.path(), &default_run_options(window)).unwrap();
+    let findings = git_findings(&activity);
+    let reverts = findings_of(&findings, RuleId::Revert);
+    assert_eq!(reverts.len(), 1, "{findings:#?}");
+    assert_eq!(reverts[0].subject, change);
+    assert_eq!(reverts[0].evidence.count, 2);
+    assert!(
+        reverts[0].title.contains("re-applied"),
+        "{}",
+        reverts[0].title
+    );
+    assert_eq!(
+        activity.reverts[0].original_sha.as_deref(),
+        Some(change.as_str())
+    );
 }

@@ -102,7 +102,7 @@ fn default_repo_is_the_git_top_level_of_the_current_directory() {
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["inputs"]["git"]["repo"], ".");
-    assert_eq!(json["findings"].as_array().unwrap().len(), 7);
+    assert_eq!(json["findings"].as_array().unwrap().len(), 8);
 }
 
 fn scenario_dir() -> tempfile::TempDir {
@@ -152,10 +152,10 @@ fn json_output_matches_the_published_schema() {
 fn text_summary_names_findings_and_actions() {
     let dir = scenario_dir();
     let text = run_ok(dir.path(), NOW, &[]);
-    assert!(text.contains("Findings (7)"), "{text}");
+    assert!(text.contains("Findings (8)"), "{text}");
     assert!(text.contains("file_hotspot"), "{text}");
     assert!(
-        text.contains("`src/hot.rs` changed in 4 commits in 24h"),
+        text.contains("`src/hot.rs` reworked: 24 lines rewritten by 3 later commits in 24h"),
         "{text}"
     );
     assert!(text.contains("→ "), "{text}");
@@ -215,5 +215,5 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         !sgr.is_match(&plain),
         "NO_COLOR must disable colour: {plain:?}"
     );
-    assert!(plain.contains("Findings (7)"), "{plain:?}");
+    assert!(plain.contains("Findings (8)"), "{plain:?}");
 }

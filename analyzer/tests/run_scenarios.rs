@@ -52,6 +52,14 @@ fn exactly_the_planted_findings_appear() {
         ),
         ("file_hotspot".to_string(), "src/hot.rs".to_string()),
         ("tool_failure_rate".to_string(), "Bash".to_string()),
+        // The rust-toolchain.toml change that was reverted, keyed by the reverted commit.
+        (
+            "revert".to_string(),
+            json["metrics"]["git"]["reverts"][0]["original_sha"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        ),
     ];
     want.sort();
     assert_eq!(finding_keys(&json), want, "{:#}", json["findings"]);
@@ -105,7 +113,19 @@ fn exactly_the_planted_findings_appear() {
     assert_eq!(rate["evidence"]["count"], 5);
     assert_eq!(rate["evidence"]["total"], 20);
     assert_eq!(rate["evidence"]["rate"], 0.25);
-    assert_eq!(by("file_hotspot", "src/hot.rs")["evidence"]["count"], 4);
+    // Counted in reworked lines: commits 2-4 each rewrote the 8 lines of the one before.
+    assert_eq!(by("file_hotspot", "src/hot.rs")["evidence"]["count"], 24);
+    let revert = by(
+        "revert",
+        json["metrics"]["git"]["reverts"][0]["original_sha"]
+            .as_str()
+            .unwrap(),
+    );
+    assert!(
+        revert["title"].as_str().unwrap().contains("`try nightly`"),
+        "{revert:#}"
+    );
+    assert_eq!(revert["severity"], "high");
     // Cargo.toml's version bump and added `edition` are ordinary development: no finding.
     let reverted = by("config_churn", "rust-toolchain.toml: toolchain.channel");
     assert!(
@@ -182,7 +202,7 @@ fn fingerprints_survive_shuffled_inputs_and_repeated_runs() {
     assert_eq!(first["findings"], again["findings"]);
     assert_eq!(first["findings"], shuffled["findings"]);
     assert_eq!(first["metrics"], shuffled["metrics"]);
-    assert_eq!(first["findings"].as_array().unwrap().len(), 7);
+    assert_eq!(first["findings"].as_array().unwrap().len(), 8);
 }
 
 #[test]
@@ -231,7 +251,7 @@ fn window_flags_change_what_counts() {
     assert_eq!(json["windows"]["primary"]["start"], ts(before(3.0)));
     let keys = finding_keys(&json);
     assert!(!keys.iter().any(|(r, _)| r == "file_hotspot"), "{keys:?}");
-    // A 2d rollup reaches the old churn of src/cold.rs (5 commits 36-40h ago).
+    // A 2d rollup reaches the old rework of src/cold.rs (5 commits 36-40h ago).
     let json = run_json(dir.path(), NOW, &["--rollup", "2d"]);
     let keys = finding_keys(&json);
     assert!(
@@ -250,7 +270,7 @@ fn thresholds_come_from_the_config_file() {
     let dir = scenario();
     std::fs::write(
         dir.path().join(".codex/improvement.toml"),
-        "[rules.file_hotspot]\nmin_commits = 3\n[rules.error_type_repeat]\nignore = [\"file_not_found\"]\n[rules.tool_failure_rate]\nenabled = false\n",
+        "[rules.file_hotspot]\nmin_commits = 3\nmin_rework_lines = 0\nmin_reworking_commits = 0\nmin_authors = 1\n[rules.error_type_repeat]\nignore = [\"file_not_found\"]\n[rules.tool_failure_rate]\nenabled = false\n",
     )
     .unwrap();
     let json = run_json(dir.path(), NOW, &[]);
@@ -320,6 +340,6 @@ fn ci_logs_flag_and_log_flag_point_elsewhere() {
             log.to_str().unwrap(),
         ],
     );
-    assert_eq!(finding_keys(&with).len(), 7);
+    assert_eq!(finding_keys(&with).len(), 8);
     assert_eq!(with["inputs"]["ci_logs"]["files"], 10);
 }

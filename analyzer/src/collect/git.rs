@@ -1,26 +1,31 @@
 //! Git collector: what happened in the repository during one analysis window.
 //!
 //! It answers four questions for the detection rules: which commits landed (with per-file
-//! line counts), which files are hotspots, which commits were reverts, and which
+//! line counts), which files are reworked, which commits were reverts, and which
 //! configuration files churned.
 //!
 //! Why it is built the way it is:
 //! - **Cost follows the window.** The walk starts at HEAD, newest first, and stops at the
-//!   window start (`Sorting::ByCommitTimeCutoff`), so a twice-daily run over a repository with
+//!   first commit older than the window start, so a twice-daily run over a repository with
 //!   years of history reads only the commits of the last hours. [`GitActivity::visited`]
 //!   reports how many commits the walk produced, so tests and benches can check it.
 //! - **Numbers a user can check.** Per-file added/removed lines equal
-//!   `git log --numstat --no-renames --diff-merges=first-parent` for the same commit: blobs are
+//!   `git log --first-parent --numstat --no-renames --diff-merges=first-parent`: blobs are
 //!   diffed with Myers (`gix-imara-diff`) over lines that *keep* their line endings (so CRLF
 //!   and missing-final-newline changes count like git counts them), and a side whose first
 //!   8000 bytes hold a NUL is binary (`None`, git prints `-`). gix's own `line_counts()` strips
 //!   newlines and under-counts exactly those cases, which is why it is not used.
-//! - **Signals, not noise.** Merge commits are diffed against their first parent (so their
-//!   file list matches git) but are left out of hotspot and churn counts: their changes were
-//!   already counted on the branch. Bulk commits (formatting, vendoring: more than
+//! - **The default branch's own history.** The walk follows HEAD's first parents only, as
+//!   `git log --first-parent` does: a feature branch or a maintenance branch merged forward
+//!   arrives as its merge commit, one change (its diff against the first parent), not as
+//!   the branch's commits replayed as new churn.
+//! - **Signals, not noise.** Bulk commits (formatting, vendoring: more than
 //!   [`GitOptions::bulk_commit_files`] files, code-maat's changeset cap) are left out of
-//!   hotspots. The analyzer's own run log and state are always ignored, and commits by the
-//!   analyzer's bot identity are skipped entirely, so the analyzer never reacts to itself.
+//!   hotspots. Hotspots rank by rework ([`super::rework`]) over the files a maintainer edits
+//!   by hand ([`super::linguist`]). The analyzer's own run log and state are always ignored,
+//!   and commits by bot identities (the analyzer's own, dependency and CI bots; a merge of a
+//!   bot's branch too) are skipped entirely and counted apart, so the analyzer never reacts
+//!   to itself or to routine bumps.
 //! - **Deterministic.** Every list has a documented total order, so the same repository and
 //!   window give the same bytes of JSON.
 
@@ -34,18 +39,29 @@ use gix::bstr::{BStr, ByteSlice};
 use gix::hash::ObjectId;
 use gix::objs::tree::EntryMode;
 use gix::objs::FindExt;
-use gix::revision::walk::Sorting;
-use gix::traverse::commit::simple::CommitTimeOrder;
 use gix_imara_diff::{Algorithm, Diff, InternedInput};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use serde::Serialize;
 
 use super::config_keys::{self, FileEvent, KeyHistory, KeyMap};
+use super::linguist::{self, Exclusion, HotspotFilter};
+use super::rework::{self, LineEdit, Ownership};
 
 /// Commits touching more files than this are "bulk" and left out of hotspot counts
 /// (code-maat's default changeset cap).
 pub const DEFAULT_BULK_COMMIT_FILES: usize = 30;
+
+/// Bot identities whose commits are skipped by default: dependency and CI bots (their
+/// commits are routine: a version bump is nobody's rework) and the analyzer's own bot (loop
+/// prevention). Counted apart in [`GitTotals::bot_commits`].
+pub const DEFAULT_BOT_IDENTITIES: &[&str] = &[
+    "codex-improvement[bot]",
+    "github-actions[bot]",
+    "dependabot[bot]",
+    "renovate[bot]",
+    "pre-commit-ci[bot]",
+];
 
 /// Paths that are never a signal, whatever the configuration says: the analyzer writes them
 /// itself on every applied run, so counting them would make the analyzer react to its own
@@ -209,11 +225,20 @@ pub struct GitOptions {
     /// Globs of lockfiles among the config files: listed in `config_changes` (flagged
     /// `lockfile`) but not compared key by key (see [`DEFAULT_LOCKFILE_GLOBS`]).
     pub lockfile_globs: Vec<String>,
+    /// Globs of paths that are never hotspots (see [`linguist::DEFAULT_HOTSPOT_EXCLUDE`]).
+    pub hotspot_exclude: Vec<String>,
+    /// Respect `linguist-generated`, `linguist-vendored` and `-diff` in `.gitattributes` at
+    /// HEAD for hotspots.
+    pub gitattributes: bool,
+    /// Files with an `@generated` / `DO NOT EDIT` marker in their first lines are never
+    /// hotspots.
+    pub generated_markers: bool,
 }
 
 impl GitOptions {
     /// Default options for `window`: bulk cap 30, [`DEFAULT_CONFIG_GLOBS`],
-    /// [`ALWAYS_IGNORED_PATHS`], no bot identity.
+    /// [`ALWAYS_IGNORED_PATHS`], no bot identity, the default hotspot exclusions,
+    /// `.gitattributes` and generated markers respected.
     pub fn new(window: GitWindow) -> Self {
         GitOptions {
             window,
@@ -225,6 +250,12 @@ impl GitOptions {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            hotspot_exclude: linguist::DEFAULT_HOTSPOT_EXCLUDE
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            gitattributes: true,
+            generated_markers: true,
         }
     }
 }
@@ -241,11 +272,11 @@ pub struct GitActivity {
     /// Commits the history walk produced, in and after the window, bot commits included.
     /// It follows the size of the window, not of the history.
     pub visited: usize,
-    /// Commits in the window, bot commits excluded; newest first (committer time descending,
-    /// then sha ascending).
+    /// Commits in the window on HEAD's first-parent chain, bot commits excluded; newest
+    /// first (committer time descending, then sha ascending).
     pub commits: Vec<CommitInfo>,
-    /// Per-file churn over non-merge, non-bulk commits; most commits first, then most changed
-    /// lines, then path.
+    /// Per-file churn and rework of the files that can be hotspots, over non-bulk commits;
+    /// most rework first, then most authors, most commits, path.
     pub hotspots: Vec<FileChurn>,
     /// Revert commits in the window, in the order of `commits`.
     pub reverts: Vec<RevertInfo>,
@@ -271,6 +302,9 @@ pub struct CommitInfo {
     pub is_merge: bool,
     /// More files than [`GitOptions::bulk_commit_files`].
     pub is_bulk: bool,
+    /// Every text file it modified changed only in formatting (whitespace, quote style,
+    /// trailing commas: a formatter pass), and it added or deleted none.
+    pub is_formatting: bool,
     /// Files changed relative to the first parent (the empty tree for a root commit), sorted
     /// by path; the same set and counts as `git log --numstat --no-renames
     /// --diff-merges=first-parent`.
@@ -299,15 +333,28 @@ pub struct FileChange {
     pub ignored: bool,
     /// Matches a configuration glob (and is not ignored).
     pub is_config: bool,
+    /// Why the file cannot be a hotspot (lockfile, changelog, generated, vendored, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hotspot_excluded: Option<Exclusion>,
 }
 
-/// Churn of one file over the window's non-merge, non-bulk, non-bot commits.
+/// Churn and rework of one file over the window's non-bulk, non-bot commits (a merge on the
+/// first-parent chain is one change). Formatting-only changes of the file are not counted.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileChurn {
     pub path: String,
     pub commits: usize,
     pub lines_added: u64,
     pub lines_removed: u64,
+    /// Lines that a commit rewrote or deleted after an earlier window commit wrote them
+    /// (whitespace-only and formatting changes excluded; see [`super::rework`]).
+    pub rework_lines: u64,
+    /// Commits that reworked lines of an earlier window commit, newest first.
+    pub rework_shas: Vec<String>,
+    /// Authors of the reworking commits and of the commits whose lines they reworked, sorted.
+    pub rework_authors: Vec<String>,
+    /// The file did not exist before the window's first change of it.
+    pub created_in_window: bool,
     /// Author names, sorted and deduplicated.
     pub authors: Vec<String>,
     /// The commits, newest first.
@@ -337,6 +384,12 @@ pub struct RevertInfo {
     pub revert_of_revert: bool,
     /// Non-ignored files the revert touched, sorted.
     pub files: Vec<String>,
+    /// The change at the start of the revert chain: the reverted commit, or for a revert of
+    /// a revert, the commit that was reverted and has now come back. Reverts with the same
+    /// original are one story.
+    pub original_sha: Option<String>,
+    /// That commit's subject (from the commit, else the innermost quoted subject).
+    pub original_subject: Option<String>,
 }
 
 /// Churn of one configuration file in the window.
@@ -377,16 +430,22 @@ pub struct GitTotals {
     pub commits: usize,
     pub merges: usize,
     pub bulk_commits: usize,
+    /// Commits whose text changes are formatting only.
+    pub formatting_commits: usize,
     pub reverts: usize,
     /// Commits in the window by a bot identity, skipped entirely.
     pub bot_commits_skipped: usize,
+    /// Those commits per bot (the matching author or committer name, lower-cased).
+    pub bot_commits: BTreeMap<String, usize>,
+    /// Files changed in the window that cannot be hotspots, per reason.
+    pub hotspot_excluded: BTreeMap<Exclusion, usize>,
     /// Distinct author emails (case-insensitive).
     pub authors: usize,
-    /// Distinct non-ignored paths changed by non-merge commits.
+    /// Distinct non-ignored paths changed by the commits.
     pub files_changed: usize,
-    /// Lines added over non-merge commits and non-ignored text files.
+    /// Lines added over the commits' non-ignored text files.
     pub lines_added: u64,
-    /// Lines removed over non-merge commits and non-ignored text files.
+    /// Lines removed over the commits' non-ignored text files.
     pub lines_removed: u64,
     pub config_files_changed: usize,
 }
@@ -483,9 +542,15 @@ impl PathRules {
     }
 
     /// Whether a name/email pair belongs to a configured bot identity.
+    #[cfg(test)]
     fn is_bot(&self, name: &str, email: &str) -> bool {
+        self.bot(name, email).is_some()
+    }
+
+    /// The configured bot identity a name/email pair belongs to.
+    fn bot(&self, name: &str, email: &str) -> Option<&str> {
         if self.bots.is_empty() {
-            return false;
+            return None;
         }
         let name = name.trim().to_lowercase();
         let email = email.trim().to_lowercase();
@@ -497,11 +562,16 @@ impl PathRules {
         };
         self.bots
             .iter()
-            .any(|bot| *bot == name || *bot == email || (!login.is_empty() && *bot == login))
+            .find(|bot| **bot == name || **bot == email || (!login.is_empty() && **bot == login))
+            .map(String::as_str)
     }
 }
 
-fn build_globset<'a>(patterns: impl Iterator<Item = &'a str>, what: &str) -> Result<GlobSet> {
+/// Compiles repository-path globs (`*` does not cross `/`); `what` names them in errors.
+pub(crate) fn build_globset<'a>(
+    patterns: impl Iterator<Item = &'a str>,
+    what: &str,
+) -> Result<GlobSet> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         let glob = GlobBuilder::new(pattern)
@@ -522,7 +592,17 @@ struct Scanned {
     /// (old, new) entry of each file in `info.files`, same order; used to tell whether a
     /// config file returned to an earlier state.
     sides: Vec<(Option<Side>, Option<Side>)>,
+    /// The line edit of each file in `info.files`, same order, for text files that can be
+    /// hotspots.
+    edits: Vec<Option<LineEdit>>,
     revert: Option<RevertMark>,
+}
+
+/// What reading one commit gave.
+enum ScanOutcome {
+    Commit(Box<Scanned>),
+    /// A commit by (or, for a merge, merging the work of) this bot identity.
+    Bot(String),
 }
 
 /// A tree entry: mode and object id.
@@ -533,6 +613,23 @@ struct Collector<'a> {
     opts: &'a GitOptions,
     rules: &'a PathRules,
     path: &'a Path,
+}
+
+/// The root `.gitattributes` at `head`, if there is one and it is text.
+fn gitattributes_at(differ: &mut Differ<'_>, head: &ObjectId) -> Result<Option<String>> {
+    let tree = differ.commit_tree(head)?;
+    let repo = differ.repo;
+    let mut buf = Vec::new();
+    let entries = repo.objects.find_tree_iter(&tree, &mut buf)?;
+    for entry in entries {
+        let entry = entry?;
+        if entry.filename == ".gitattributes" && entry.mode.is_blob() {
+            let mut blob = Vec::new();
+            let data = repo.objects.find_blob(entry.oid, &mut blob)?.data;
+            return Ok(Some(lossy(data.as_bstr())));
+        }
+    }
+    Ok(None)
 }
 
 impl Collector<'_> {
@@ -565,29 +662,42 @@ impl Collector<'_> {
             return Ok(activity);
         };
 
-        let walk = repo
-            .rev_walk([head])
-            .sorting(Sorting::ByCommitTimeCutoff {
-                order: CommitTimeOrder::NewestFirst,
-                seconds: window.since.timestamp(),
-            })
-            .all()
-            .with_context(|| format!("starting the history walk of `{}`", self.path.display()))?;
-
         let mut differ = Differ::new(repo);
+        let gitattributes = if self.opts.gitattributes {
+            gitattributes_at(&mut differ, &head)
+                .with_context(|| format!("reading .gitattributes of `{}`", self.path.display()))?
+        } else {
+            None
+        };
+        let filter = HotspotFilter::new(
+            &self.opts.hotspot_exclude,
+            gitattributes.as_deref(),
+            self.opts.generated_markers,
+        )?;
         let mut scanned = Vec::new();
-        for info in walk {
-            let info =
-                info.with_context(|| format!("walking the history of `{}`", self.path.display()))?;
+        // The default branch's own history: HEAD's first parents, newest first, down to the
+        // first commit older than the window (committer times along a first-parent chain
+        // only grow). Commits merged in (feature branches, maintenance branches merged
+        // forward) arrive as their merge commit, one change.
+        let mut next = Some(head);
+        while let Some(id) = next {
+            let (commit_time, first_parent) = differ
+                .commit_time_and_first_parent(&id)
+                .with_context(|| format!("walking the history of `{}`", self.path.display()))?;
+            if commit_time < window.since {
+                break;
+            }
             activity.visited += 1;
-            let id = info.id;
-            let commit_time = to_utc(info.commit_time());
+            next = first_parent.filter(|_| !shallow_commits.contains(&id));
             if !window.contains(commit_time) {
                 continue;
             }
-            match self.scan_commit(&mut differ, id, &shallow_commits)? {
-                Some(commit) => scanned.push(commit),
-                None => activity.totals.bot_commits_skipped += 1,
+            match self.scan_commit(&mut differ, &filter, id, &shallow_commits)? {
+                ScanOutcome::Commit(commit) => scanned.push(*commit),
+                ScanOutcome::Bot(bot) => {
+                    activity.totals.bot_commits_skipped += 1;
+                    *activity.totals.bot_commits.entry(bot).or_default() += 1;
+                }
             }
         }
         scanned.sort_by(|a, b| {
@@ -601,13 +711,14 @@ impl Collector<'_> {
         Ok(activity)
     }
 
-    /// Read and diff one commit; `None` when it is a bot commit.
+    /// Read and diff one commit, unless it is a bot commit.
     fn scan_commit(
         &self,
         differ: &mut Differ<'_>,
+        filter: &HotspotFilter,
         id: ObjectId,
         shallow_commits: &HashSet<ObjectId>,
-    ) -> Result<Option<Scanned>> {
+    ) -> Result<ScanOutcome> {
         let repo = self.repo;
         let mut buf = Vec::new();
         let commit = repo
@@ -622,10 +733,12 @@ impl Collector<'_> {
         let (committer_name, committer_email, committer_secs) = committer
             .map(|s| (lossy(s.name), lossy(s.email), s.seconds()))
             .unwrap_or_default();
-        if self.rules.is_bot(&author_name, &author_email)
-            || self.rules.is_bot(&committer_name, &committer_email)
+        if let Some(bot) = self
+            .rules
+            .bot(&author_name, &author_email)
+            .or_else(|| self.rules.bot(&committer_name, &committer_email))
         {
-            return Ok(None);
+            return Ok(ScanOutcome::Bot(bot.to_string()));
         }
         // A shallow-boundary commit's parents are not in the repository: git treats it as a
         // root commit, and so do we.
@@ -634,6 +747,15 @@ impl Collector<'_> {
         } else {
             commit.parents().collect()
         };
+        // A maintainer's merge of a bot's pull request is the bot's change.
+        if let Some(merged) = parents.get(1) {
+            if let Some(bot) = differ
+                .commit_author(merged)
+                .and_then(|(name, email)| self.rules.bot(&name, &email).map(str::to_string))
+            {
+                return Ok(ScanOutcome::Bot(bot));
+            }
+        }
         let subject = lossy(commit.message().summary().as_ref());
         let message = lossy(commit.message);
         let tree = commit.tree();
@@ -652,12 +774,25 @@ impl Collector<'_> {
 
         let mut files = Vec::with_capacity(changes.len());
         let mut sides = Vec::with_capacity(changes.len());
+        let mut edits = Vec::with_capacity(changes.len());
         for change in changes {
-            let counts = differ
-                .line_counts(change.old, change.new)
-                .with_context(|| format!("counting lines of `{}` in commit {id}", change.path))?;
             let ignored = self.rules.is_ignored(&change.path);
             let is_config = !ignored && self.rules.is_config(&change.path);
+            let mut hotspot_excluded = filter.by_path(&change.path);
+            let diff = differ
+                .diff_lines(
+                    change.old,
+                    change.new,
+                    !ignored && hotspot_excluded.is_none(),
+                    filter,
+                )
+                .with_context(|| format!("counting lines of `{}` in commit {id}", change.path))?;
+            let counts = diff.as_ref().map(|d| (d.added, d.removed));
+            let (edit, generated) = diff.map(|d| (d.edit, d.generated)).unwrap_or_default();
+            if generated {
+                hotspot_excluded = Some(Exclusion::GeneratedMarker);
+            }
+            edits.push(edit.filter(|_| hotspot_excluded.is_none()));
             files.push(FileChange {
                 kind: match (change.old, change.new) {
                     (None, _) => ChangeKind::Added,
@@ -669,13 +804,21 @@ impl Collector<'_> {
                 removed: counts.map(|c| c.1),
                 ignored,
                 is_config,
+                hotspot_excluded,
             });
             sides.push((change.old, change.new));
         }
         let is_merge = parents.len() > 1;
         let is_bulk = files.len() > self.opts.bulk_commit_files;
+        let is_formatting = files.iter().zip(&edits).any(|(_, e)| e.is_some())
+            && files.iter().zip(&edits).all(|(f, e)| match e {
+                Some(e) => e.formatting_only,
+                // Binary, ignored or excluded files do not make a commit more than
+                // formatting, but adding or deleting a file does.
+                None => f.kind == ChangeKind::Modified,
+            });
         let revert = parse_revert(&subject, &message);
-        Ok(Some(Scanned {
+        Ok(ScanOutcome::Commit(Box::new(Scanned {
             info: CommitInfo {
                 sha: id.to_string(),
                 author_name,
@@ -686,11 +829,13 @@ impl Collector<'_> {
                 parents: parents.len(),
                 is_merge,
                 is_bulk,
+                is_formatting,
                 files,
             },
             sides,
+            edits,
             revert,
-        }))
+        })))
     }
 
     /// Turn the scanned commits (newest first) into hotspots, reverts, config churn, totals.
@@ -719,14 +864,24 @@ impl Collector<'_> {
                 .unwrap_or(false);
             let mut depth = mark.depth;
             let mut reverted_subject = mark.reverted_subject.clone();
+            let mut original = None;
             if let Some(id) = resolved {
                 if let Some((subject, message)) = differ.commit_message(&id) {
                     // The reverted commit's own revert depth, followed through the chain.
                     let inner = revert_chain_depth(differ, &subject, &message, 1);
                     depth = depth.max(inner + 1);
                     reverted_subject = Some(subject);
+                    original = revert_chain_start(differ, id);
                 }
             }
+            let (original_sha, original_subject) = match original {
+                Some((id, subject)) => (Some(id.to_string()), Some(subject)),
+                // Unresolvable: the innermost quoted subject still names the change.
+                None => (
+                    mark.reverted_sha.clone().filter(|_| depth == 1),
+                    mark.reverted_subject.clone(),
+                ),
+            };
             reverts.push(RevertInfo {
                 sha: s.info.sha.clone(),
                 time: s.info.time,
@@ -746,11 +901,13 @@ impl Collector<'_> {
                     .filter(|f| !f.ignored)
                     .map(|f| f.path.clone())
                     .collect(),
+                original_sha,
+                original_subject,
             });
         }
 
-        let mut hotspots: BTreeMap<&str, FileChurn> = BTreeMap::new();
         let mut config: BTreeMap<&str, ConfigAcc> = BTreeMap::new();
+        let mut excluded: BTreeMap<&str, Exclusion> = BTreeMap::new();
         let mut authors = BTreeSet::new();
         let mut files_changed = BTreeSet::new();
         let totals = &mut activity.totals;
@@ -758,12 +915,16 @@ impl Collector<'_> {
             let c = &s.info;
             totals.commits += 1;
             authors.insert(c.author_email.to_lowercase());
+            // A merge on the first-parent chain is one change: its diff against the first
+            // parent is what the default branch received.
             if c.is_merge {
                 totals.merges += 1;
-                continue;
             }
             if c.is_bulk {
                 totals.bulk_commits += 1;
+            }
+            if c.is_formatting {
+                totals.formatting_commits += 1;
             }
             for (file, sides) in c.files.iter().zip(&s.sides) {
                 if file.ignored {
@@ -773,26 +934,8 @@ impl Collector<'_> {
                 let (added, removed) = (file.added.unwrap_or(0), file.removed.unwrap_or(0));
                 totals.lines_added += added;
                 totals.lines_removed += removed;
-                if !c.is_bulk {
-                    let churn = hotspots
-                        .entry(file.path.as_str())
-                        .or_insert_with(|| FileChurn {
-                            path: file.path.clone(),
-                            commits: 0,
-                            lines_added: 0,
-                            lines_removed: 0,
-                            authors: Vec::new(),
-                            shas: Vec::new(),
-                            first_changed: c.time,
-                            last_changed: c.time,
-                        });
-                    churn.commits += 1;
-                    churn.lines_added += added;
-                    churn.lines_removed += removed;
-                    churn.authors.push(c.author_name.clone());
-                    churn.shas.push(c.sha.clone());
-                    churn.first_changed = churn.first_changed.min(c.time);
-                    churn.last_changed = churn.last_changed.max(c.time);
+                if let Some(why) = file.hotspot_excluded {
+                    excluded.entry(file.path.as_str()).or_insert(why);
                 }
                 if file.is_config {
                     let acc = config.entry(file.path.as_str()).or_default();
@@ -814,23 +957,10 @@ impl Collector<'_> {
         totals.files_changed = files_changed.len();
         totals.reverts = reverts.len();
         totals.config_files_changed = config.len();
-
-        let mut hotspots: Vec<FileChurn> = hotspots
-            .into_values()
-            .map(|mut h| {
-                h.authors.sort();
-                h.authors.dedup();
-                h
-            })
-            .collect();
-        hotspots.sort_by(|a, b| {
-            b.commits
-                .cmp(&a.commits)
-                .then_with(|| {
-                    (b.lines_added + b.lines_removed).cmp(&(a.lines_added + a.lines_removed))
-                })
-                .then_with(|| a.path.cmp(&b.path))
-        });
+        for why in excluded.values() {
+            *totals.hotspot_excluded.entry(*why).or_default() += 1;
+        }
+        let hotspots = hotspots(&scanned, &excluded);
 
         let mut config_changes: Vec<ConfigChange> = config
             .into_iter()
@@ -847,6 +977,103 @@ impl Collector<'_> {
         activity.commits = scanned.into_iter().map(|s| s.info).collect();
         Ok(())
     }
+}
+
+/// Churn and rework per file that can be a hotspot, following line ownership through the
+/// commits oldest first. Bulk commits pass ownership on but count nowhere; a file's
+/// formatting-only changes do not count for it.
+fn hotspots(scanned: &[Scanned], excluded: &BTreeMap<&str, Exclusion>) -> Vec<FileChurn> {
+    struct Acc {
+        churn: FileChurn,
+        ownership: Ownership,
+        seen: bool,
+    }
+    let newest = scanned.len().saturating_sub(1);
+    let mut files: BTreeMap<&str, Acc> = BTreeMap::new();
+    // `scanned` is newest first; `k` counts oldest first.
+    for (k, s) in scanned.iter().rev().enumerate() {
+        let c = &s.info;
+        // Lines this commit adds anywhere: removing one of them elsewhere is a move.
+        let moved: HashSet<u64> = s
+            .edits
+            .iter()
+            .flatten()
+            .flat_map(LineEdit::added_hashes)
+            .collect();
+        for (file, edit) in c.files.iter().zip(&s.edits) {
+            let Some(edit) = edit else { continue };
+            if excluded.contains_key(file.path.as_str()) {
+                continue;
+            }
+            let acc = files.entry(file.path.as_str()).or_insert_with(|| Acc {
+                churn: FileChurn {
+                    path: file.path.clone(),
+                    commits: 0,
+                    lines_added: 0,
+                    lines_removed: 0,
+                    rework_lines: 0,
+                    rework_shas: Vec::new(),
+                    rework_authors: Vec::new(),
+                    created_in_window: false,
+                    authors: Vec::new(),
+                    shas: Vec::new(),
+                    first_changed: c.time,
+                    last_changed: c.time,
+                },
+                ownership: Ownership::default(),
+                seen: false,
+            });
+            if !acc.seen {
+                acc.seen = true;
+                acc.churn.created_in_window = file.kind == ChangeKind::Added;
+            }
+            let applied = acc.ownership.apply(k as u32, edit, !c.is_bulk, &moved);
+            if c.is_bulk || edit.formatting_only {
+                continue;
+            }
+            let churn = &mut acc.churn;
+            churn.commits += 1;
+            churn.lines_added += file.added.unwrap_or(0);
+            churn.lines_removed += file.removed.unwrap_or(0);
+            churn.authors.push(c.author_name.clone());
+            churn.shas.push(c.sha.clone());
+            churn.first_changed = churn.first_changed.min(c.time);
+            churn.last_changed = churn.last_changed.max(c.time);
+            if applied.rework_lines > 0 {
+                churn.rework_lines += applied.rework_lines;
+                churn.rework_shas.push(c.sha.clone());
+                churn.rework_authors.push(c.author_name.clone());
+                churn.rework_authors.extend(
+                    applied.reworked.iter().map(|&earlier| {
+                        scanned[newest - earlier as usize].info.author_name.clone()
+                    }),
+                );
+            }
+        }
+    }
+    let mut hotspots: Vec<FileChurn> = files
+        .into_values()
+        .map(|acc| acc.churn)
+        .filter(|h| h.commits > 0)
+        .map(|mut h| {
+            h.authors.sort();
+            h.authors.dedup();
+            h.rework_authors.sort();
+            h.rework_authors.dedup();
+            h.shas.reverse();
+            h.rework_shas.reverse();
+            h
+        })
+        .collect();
+    hotspots.sort_by(|a, b| {
+        b.rework_lines
+            .cmp(&a.rework_lines)
+            .then_with(|| b.rework_authors.len().cmp(&a.rework_authors.len()))
+            .then_with(|| b.commits.cmp(&a.commits))
+            .then_with(|| (b.lines_added + b.lines_removed).cmp(&(a.lines_added + a.lines_removed)))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    hotspots
 }
 
 /// One change of a config file, for the churn aggregation.
@@ -1017,6 +1244,35 @@ fn revert_chain_depth(differ: &mut Differ<'_>, subject: &str, message: &str, hop
     mark.depth.max(linked)
 }
 
+/// The line diff of one file change.
+struct TextDiff {
+    added: u64,
+    removed: u64,
+    /// For files that can be hotspots: what rework tracking needs.
+    edit: Option<LineEdit>,
+    /// The file's latest version here carries a generated-file marker.
+    generated: bool,
+}
+
+/// The commit at the start of a revert chain that `reverted` belongs to: `reverted` itself
+/// unless it is a revert whose target exists, then that target's start (bounded, as for
+/// [`revert_chain_depth`]). With its subject.
+fn revert_chain_start(differ: &mut Differ<'_>, reverted: ObjectId) -> Option<(ObjectId, String)> {
+    let mut id = reverted;
+    for _ in 0..16 {
+        let (subject, message) = differ.commit_message(&id)?;
+        let next = parse_revert(&subject, &message)
+            .and_then(|m| m.reverted_sha)
+            .and_then(|hex| differ.resolve_commit(&hex));
+        match next {
+            Some(next) => id = next,
+            None => return Some((id, subject)),
+        }
+    }
+    let (subject, _) = differ.commit_message(&id)?;
+    Some((id, subject))
+}
+
 /// One changed non-tree entry, with `--no-renames` semantics.
 struct TreeChange {
     path: String,
@@ -1149,8 +1405,41 @@ impl<'r> Differ<'r> {
         Ok(changes)
     }
 
-    /// Added/removed lines as `git diff --numstat` counts them, or `None` for binary.
-    fn line_counts(&mut self, old: Option<Side>, new: Option<Side>) -> Result<Option<(u64, u64)>> {
+    /// Committer time and first parent of a commit.
+    fn commit_time_and_first_parent(
+        &mut self,
+        id: &ObjectId,
+    ) -> Result<(DateTime<Utc>, Option<ObjectId>)> {
+        let commit = self
+            .repo
+            .objects
+            .find_commit(id, &mut self.commit)
+            .with_context(|| format!("reading commit {id}"))?;
+        let time = commit
+            .committer()
+            .map(|s| s.seconds())
+            .with_context(|| format!("reading the committer of {id}"))?;
+        let first_parent = commit.parents().next();
+        Ok((to_utc(time), first_parent))
+    }
+
+    /// Author name and email of an existing commit.
+    fn commit_author(&mut self, id: &ObjectId) -> Option<(String, String)> {
+        let commit = self.repo.objects.find_commit(id, &mut self.commit).ok()?;
+        let author = commit.author().ok()?.trim();
+        Some((lossy(author.name), lossy(author.email)))
+    }
+
+    /// Added/removed lines as `git diff --numstat` counts them, or `None` for binary; with
+    /// `track`, also the line edit for rework and whether the file carries a generated
+    /// marker.
+    fn diff_lines(
+        &mut self,
+        old: Option<Side>,
+        new: Option<Side>,
+        track: bool,
+        filter: &HotspotFilter,
+    ) -> Result<Option<TextDiff>> {
         let repo = self.repo;
         let old_data: &[u8] = match old {
             Some(side) => side_content(repo, side, &mut self.old_blob)?,
@@ -1163,18 +1452,37 @@ impl<'r> Differ<'r> {
         if is_binary(old_data) || is_binary(new_data) {
             return Ok(None);
         }
+        let counts_only = |added, removed| TextDiff {
+            added,
+            removed,
+            edit: None,
+            generated: false,
+        };
         if old.map(|s| s.1) == new.map(|s| s.1) {
             // Mode-only change: git prints `0 0`.
-            return Ok(Some((0, 0)));
+            return Ok(Some(counts_only(0, 0)));
+        }
+        if track {
+            let (added, removed, edit) = rework::diff_lines(old_data, new_data);
+            let latest = if new.is_some() { new_data } else { old_data };
+            return Ok(Some(TextDiff {
+                added,
+                removed,
+                edit: Some(edit),
+                generated: filter.is_generated(latest),
+            }));
         }
         if old_data.is_empty() || new_data.is_empty() {
-            return Ok(Some((count_lines(new_data), count_lines(old_data))));
+            return Ok(Some(counts_only(
+                count_lines(new_data),
+                count_lines(old_data),
+            )));
         }
         // Lines keep their terminators, so `a\r\n` -> `a\n` and `a` -> `a\n` are changes, as
         // they are for git.
         let input = InternedInput::new(old_data, new_data);
         let diff = Diff::compute(Algorithm::Myers, &input);
-        Ok(Some((
+        Ok(Some(counts_only(
             u64::from(diff.count_additions()),
             u64::from(diff.count_removals()),
         )))

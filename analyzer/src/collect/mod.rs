@@ -4,6 +4,8 @@
 pub mod ci_logs;
 pub mod config_keys;
 pub mod git;
+pub mod linguist;
+pub mod rework;
 pub mod toolcalls;
 
 use std::fmt;

@@ -280,7 +280,7 @@ fn assemble(
     sigs.truncate(TOP_ROWS);
     d.signatures = sigs;
 
-    // (e) Hotspots (the run's list is already most commits first).
+    // (e) Hotspots (the run's list is already most rework first, then most commits).
     if let Some(g) = metrics.and_then(|m| m.git.as_ref()) {
         d.hotspots = g
             .hotspots

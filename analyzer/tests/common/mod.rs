@@ -108,23 +108,27 @@ pub fn build_git(repo: &Path) {
     }
     git(repo, &["add", "-A"], None, "alice");
     git(repo, &["commit", "-q", "-m", "initial"], Some(t0), "alice");
-    // Churn before the rollup window: must not count.
+    // Churn before the rollup window (bob and carol reworking each other's lines): must not
+    // count.
     for i in 0..5 {
+        let steps: String = (0..8).map(|k| format!("    cold_{i}_{k}();\n")).collect();
         commit_file(
             repo,
             "src/cold.rs",
-            &format!("fn cold() {{ {i} }}\n"),
+            &format!("fn cold() {{\n{steps}}}\n"),
             before(40.0 - i as f64),
-            "bob",
+            if i % 2 == 0 { "bob" } else { "carol" },
             "old churn",
         );
     }
-    // Planted hotspot: src/hot.rs in 4 commits in 24h.
+    // Planted hotspot: src/hot.rs in 4 commits in 24h, alice and bob rewriting each other's
+    // 8 fresh lines: 3 x 8 = 24 reworked lines.
     for (i, h) in [20.0, 15.0, 10.0, 5.0].into_iter().enumerate() {
+        let steps: String = (0..8).map(|k| format!("    step_{i}_{k}();\n")).collect();
         commit_file(
             repo,
             "src/hot.rs",
-            &format!("fn hot() {{ {i} }}\n"),
+            &format!("fn hot() {{\n{steps}}}\n"),
             before(h),
             if i % 2 == 0 { "alice" } else { "bob" },
             &format!("tweak hot path #{i}"),
