@@ -202,10 +202,12 @@ fn repo() -> tempfile::TempDir {
     }
     write(r, ".codex/toolcalls.ndjson", &local_log());
     // Short request deadlines keep fault tests quick (not committed: the config is local).
+    // These tests check publishing itself, one ticket per finding: the ticket budget (tested
+    // in ticket_budget.rs) is set above the number of findings.
     write(
         r,
         ".codex/improvement.toml",
-        "[github]\nrequest_timeout_secs = 5\nrate_limit_wait_secs = 2\n",
+        "[analysis]\nmax_new_tickets = 50\n\n[github]\nrequest_timeout_secs = 5\nrate_limit_wait_secs = 2\n",
     );
     dir
 }
