@@ -43,6 +43,10 @@ pub struct AnalysisConfig {
     pub top_commands: usize,
     /// How many redacted samples are kept per finding, error type or signature.
     pub samples: usize,
+    /// The ticket budget: at most this many new tickets per run, highest impact first;
+    /// refreshing an existing ticket costs nothing, the rest is held back on the watch list
+    /// (`triage`).
+    pub max_new_tickets: usize,
 }
 
 impl Default for AnalysisConfig {
@@ -55,6 +59,7 @@ impl Default for AnalysisConfig {
             state: ".codex/improvement-state.json".into(),
             top_commands: 10,
             samples: 3,
+            max_new_tickets: crate::triage::DEFAULT_MAX_NEW_TICKETS,
         }
     }
 }

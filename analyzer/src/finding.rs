@@ -153,6 +153,35 @@ pub struct Finding {
     /// The ticket tracking this fingerprint, from the state (filled by the publisher).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket: Option<TicketRef>,
+    /// What the run's ticket budget decided for this finding (`triage`); absent only before
+    /// the budget ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticketing: Option<Ticketing>,
+}
+
+/// What the ticket budget (`triage`) decided for a finding.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Ticketing {
+    /// It has a ticket already (in the state, or found on GitHub by its marker): the ticket
+    /// is refreshed, which costs no budget.
+    Existing,
+    /// It gets a new ticket in this run (within `max_new_tickets`).
+    New,
+    /// Over the budget: no ticket this run. It stays a finding (JSON, terminal, run log) and
+    /// is listed under the rolling issue's watch list; if it recurs, a later run with room
+    /// gives it a ticket.
+    HeldBack,
+}
+
+impl Ticketing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ticketing::Existing => "existing",
+            Ticketing::New => "new",
+            Ticketing::HeldBack => "held_back",
+        }
+    }
 }
 
 impl Finding {
@@ -171,16 +200,33 @@ impl Finding {
             risk: String::new(),
             qa_notes: String::new(),
             ticket: None,
+            ticketing: None,
+        }
+    }
+
+    /// How far past its threshold the finding is (count, or rate for rate rules, over the
+    /// threshold): what ranks findings of one rule and severity.
+    pub fn impact_ratio(&self) -> f64 {
+        let e = &self.evidence;
+        let value = e.rate.unwrap_or(e.count as f64);
+        if e.threshold > 0.0 {
+            value / e.threshold
+        } else {
+            value
         }
     }
 }
 
-/// Sorts findings the one way they are shown: severity (high first), rule, subject.
+/// Sorts findings the one way they are shown, which is also their impact order (what the
+/// ticket budget spends on first): severity (high first), rule (in [`RuleId`] order: the
+/// agent's own failures before repository churn), how far past the threshold (furthest
+/// first), subject.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| b.impact_ratio().total_cmp(&a.impact_ratio()))
             .then_with(|| a.subject.cmp(&b.subject))
     });
 }

@@ -44,7 +44,7 @@ use crate::cluster::Cluster;
 use crate::collect::ci_logs::{self, CiLog, CiSource};
 use crate::collect::toolcalls::RecordSource;
 use crate::deltas::Tracked;
-use crate::finding::{sample, Finding, RuleId};
+use crate::finding::{sample, Finding, RuleId, Ticketing};
 use crate::guidance::{self, code_block, code_span, GuidanceOptions};
 use crate::numbers::pct;
 use crate::publish::{
@@ -57,6 +57,7 @@ use crate::run::{
     Signals,
 };
 use crate::runlog::{self, cell, code};
+use crate::triage;
 
 /// `[github]` in `.codex/improvement.toml`.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
@@ -73,8 +74,10 @@ pub struct GithubConfig {
     pub exclude_label: String,
     /// Artifacts whose name starts with this are read as tool-call logs.
     pub artifact_prefix: String,
-    /// At most this many new tickets per run (the rest wait as pending).
-    pub max_new_tickets: usize,
+    /// Moved to `[analysis] max_new_tickets` (the budget applies to dry runs and runs
+    /// without GitHub too); still parsed only to say so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_new_tickets: Option<usize>,
     /// A closed ticket reopens when `level > earlier * (1 + reopen_margin)`.
     pub reopen_margin: f64,
     /// Per-request deadline, seconds.
@@ -95,7 +98,7 @@ impl Default for GithubConfig {
             pr_labels: s.pr_labels,
             exclude_label: s.exclude_label,
             artifact_prefix: s.artifact_prefix,
-            max_new_tickets: s.max_new_tickets,
+            max_new_tickets: None,
             reopen_margin: s.reopen_margin,
             request_timeout_secs: s.limits.request_timeout.as_secs(),
             rate_limit_wait_secs: s.limits.rate_limit_wait_cap.as_secs(),
@@ -109,6 +112,13 @@ impl Default for GithubConfig {
 impl GithubConfig {
     fn load(ctx: &RunContext) -> anyhow::Result<GithubConfig> {
         let c: GithubConfig = ctx.config.section("github")?.unwrap_or_default();
+        if let Some(n) = c.max_new_tickets {
+            anyhow::bail!(
+                "[github] max_new_tickets has moved: write `max_new_tickets = {n}` under \
+                 [analysis] in {} (the ticket budget applies to dry runs too)",
+                crate::config::CONFIG_REL
+            );
+        }
         if c.labels.is_empty() {
             anyhow::bail!(
                 "[github] labels must name at least one label (tickets are found by them); \
@@ -126,7 +136,6 @@ impl GithubConfig {
             pr_labels: self.pr_labels.clone(),
             exclude_label: self.exclude_label.clone(),
             artifact_prefix: self.artifact_prefix.clone(),
-            max_new_tickets: self.max_new_tickets,
             reopen_margin: self.reopen_margin,
             limits: Limits {
                 request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
@@ -371,7 +380,12 @@ impl Extension for GithubStage {
             if out.findings.len() == 1 { "" } else { "s" }
         );
 
-        let publisher = Publisher::new(&self.target, cfg.settings());
+        // The budget left to this run ID (a forced rerun spends only what its first attempt
+        // left); the publisher spends it in finding order, refreshes costing nothing.
+        let mut settings = cfg.settings();
+        settings.max_new_tickets =
+            triage::room(state, &ctx.run_id, ctx.config.analysis.max_new_tickets);
+        let publisher = Publisher::new(&self.target, settings);
         if !ctx.apply && publisher.unavailable_reason().is_none() {
             return dry_run(ctx, out, &tickets, has_pr.then_some((&branch, &pr_title)));
         }
@@ -390,6 +404,7 @@ impl Extension for GithubStage {
             pending: pending.tickets.clone(),
         };
         let o1 = run_publish(&publisher, &plan)?;
+        settle_ticketing(out, &o1);
         self.record_tickets(ctx, out, state, &plan, &o1);
         pending.keep(&o1, state);
 
@@ -813,6 +828,7 @@ fn ticket_plan(
         labels: Vec::new(),
         severity: f.severity.as_str().into(),
         level: f.evidence.rate.unwrap_or(f.evidence.count as f64),
+        held_back: f.ticketing == Some(Ticketing::HeldBack),
     }
 }
 
@@ -953,6 +969,27 @@ fn publish_level(x: f64) -> String {
     }
 }
 
+/// How many watch-list entries the rolling issue shows with their evidence (the rest are
+/// counted; the run log lists them all): keeps the body well under its size cap.
+const WATCH_LIST_SHOWN: usize = 25;
+
+/// The publisher has the last word on the budget: a ticket it found on GitHub by its marker
+/// is a refresh, and the room that leaves went to the next finding in line.
+fn settle_ticketing(out: &mut RunOutput, o: &PublishOutcome) {
+    for f in out.findings.iter_mut() {
+        let results = o.results_for(&ItemKey::Ticket(f.fingerprint.clone()));
+        let Some(main) = main_result(&results) else {
+            continue;
+        };
+        f.ticketing = Some(match main.action {
+            Action::HeldBack => Ticketing::HeldBack,
+            Action::Created => Ticketing::New,
+            Action::Pending | Action::Refused => continue,
+            _ => Ticketing::Existing,
+        });
+    }
+}
+
 /// The rolling issue body: this run's summary with deltas, findings and their tickets,
 /// measured improvement, the top clusters and the PR branch. A function of the run only.
 fn rolling_body(
@@ -1062,14 +1099,28 @@ fn rolling_body(
                 cell(&code(&sample(&f.subject, 120))),
                 f.status.as_str(),
                 f.evidence.count,
-                f.ticket
-                    .as_ref()
-                    .map_or("—".to_string(), |t| format!("#{}", t.number))
+                runlog::ticket_cell(f, false)
             );
         }
         if out.findings.len() > 50 {
             let _ = writeln!(s, "\n…and {} more.", out.findings.len() - 50);
         }
+    }
+    let held = out
+        .findings
+        .iter()
+        .filter(|f| f.ticketing == Some(Ticketing::HeldBack))
+        .count();
+    if held > 0 {
+        let _ = writeln!(
+            s,
+            "\n## Watch list ({held})\n\nHeld back by the ticket budget (at most {} new \
+             tickets per run, highest impact first; refreshing a ticket costs nothing). Nothing \
+             is dropped: each stays here with its evidence, and one that recurs gets its ticket \
+             in a later run with room.\n",
+            ctx.config.analysis.max_new_tickets
+        );
+        s.push_str(&runlog::watch_list(&out.findings, WATCH_LIST_SHOWN));
     }
     if let Some(d) = &out.deltas {
         for r in &d.findings.resolved {
@@ -1191,9 +1242,7 @@ fn pr_body(ctx: &RunContext, out: &RunOutput, clusters: &[Cluster], files: &[PrF
             f.rule,
             cell(&code(&sample(&f.subject, 120))),
             f.evidence.count,
-            f.ticket
-                .as_ref()
-                .map_or("—".to_string(), |t| format!("#{}", t.number)),
+            runlog::ticket_cell(f, false),
             f.evidence
                 .samples
                 .first()
@@ -1241,7 +1290,9 @@ fn dry_run(
     tickets: &[TicketPlan],
     pr: Option<(&String, &String)>,
 ) -> anyhow::Result<()> {
-    for t in tickets {
+    let (tickets, held): (Vec<&TicketPlan>, Vec<&TicketPlan>) =
+        tickets.iter().partition(|t| !t.held_back);
+    for t in &tickets {
         out.tickets.push(PublishedItem {
             kind: "ticket".into(),
             action: "planned".into(),
@@ -1270,8 +1321,10 @@ fn dry_run(
         });
     }
     let summary = format!(
-        "dry run: nothing sent to GitHub; --apply would publish {} ticket(s), the rolling issue{}",
+        "dry run: nothing sent to GitHub; --apply would publish {} ticket(s) ({} more held back \
+         by the ticket budget, on the rolling issue's watch list), the rolling issue{}",
         tickets.len(),
+        held.len(),
         if pr.is_some() {
             " and one draft PR"
         } else {
@@ -1352,13 +1405,14 @@ fn combined_summary(all: &[&PublishOutcome]) -> String {
         _ => "not published",
     };
     format!(
-        "{head}: {} created, {} updated, {} reopened, {} unchanged, {} duplicates closed, {} refused, {pending} pending ({writes} writes)",
+        "{head}: {} created, {} updated, {} reopened, {} unchanged, {} duplicates closed, {} refused, {} held back, {pending} pending ({writes} writes)",
         count(Action::Created),
         count(Action::Updated),
         count(Action::Reopened),
         count(Action::Unchanged) + count(Action::AlreadyExists) + count(Action::KeptClosed),
         count(Action::ClosedDuplicate),
         count(Action::Refused),
+        count(Action::HeldBack),
     )
 }
 
@@ -1438,13 +1492,12 @@ mod tests {
     #[test]
     fn config_maps_to_publisher_settings() {
         let c = crate::config::Config::parse(
-            "[github]\nlabels = [\"bot\"]\nrequest_timeout_secs = 3\nmax_new_tickets = 2\n",
+            "[github]\nlabels = [\"bot\"]\nrequest_timeout_secs = 3\n",
         )
         .unwrap();
         let g: GithubConfig = c.section("github").unwrap().unwrap();
         let s = g.settings();
         assert_eq!(s.labels, ["bot"]);
-        assert_eq!(s.max_new_tickets, 2);
         assert_eq!(s.limits.request_timeout, Duration::from_secs(3));
         assert_eq!(s.pr_labels, ["automation"]);
         let c = crate::config::Config::parse("[github]\nlabel = [\"x\"]\n").unwrap();

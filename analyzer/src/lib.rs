@@ -30,3 +30,4 @@ pub mod semantic;
 pub mod signals;
 pub mod signature;
 pub mod state;
+pub mod triage;

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use crate::finding::Severity;
+use crate::finding::{Severity, Ticketing};
 use crate::numbers::pct_or_na;
 use crate::run::{Mode, RunOutput, WriteAction};
 
@@ -216,15 +216,32 @@ fn text(out: &RunOutput, st: Style) -> String {
     if out.findings.is_empty() {
         let _ = writeln!(s, "{} no threshold crossed.", st.green("Findings:"));
     } else {
-        let _ = writeln!(s, "{} ({})", st.bold("Findings"), out.findings.len());
+        let (existing, new, held) = crate::triage::counts(&out.findings);
+        let _ = writeln!(
+            s,
+            "{} ({}): tickets {new} new, {existing} existing, {held} held back by the budget \
+             ([analysis] max_new_tickets; held-back findings are on the rolling issue's watch list)",
+            st.bold("Findings"),
+            out.findings.len()
+        );
         for f in &out.findings {
+            let ticket = match f.ticketing {
+                Some(Ticketing::New) => " · new ticket",
+                Some(Ticketing::Existing) => " · ticket refreshed",
+                Some(Ticketing::HeldBack) => " · held back",
+                None => "",
+            };
             let _ = writeln!(
                 s,
                 "  {} {:<20} {} {}",
                 st.severity(f.severity),
                 f.rule.as_str(),
                 f.title,
-                st.dim(&format!("[{} {}]", f.status.as_str(), &f.fingerprint))
+                st.dim(&format!(
+                    "[{}{ticket} {}]",
+                    f.status.as_str(),
+                    &f.fingerprint
+                ))
             );
             let _ = writeln!(s, "         → {}", f.suggested_action);
         }

@@ -680,6 +680,12 @@ pub fn run_with(
             .with_context(|| format!("stage {}", ext.name()))?;
     }
     finding::sort(&mut out.findings);
+    crate::triage::apply(
+        &mut out.findings,
+        &loaded.state,
+        &ctx.run_id,
+        ctx.config.analysis.max_new_tickets,
+    );
 
     let metrics = run_metrics(&signals, &out);
     let deltas = deltas::compute(&loaded.state, &ctx.run_id, &metrics, &mut out.findings);

@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Ticketing};
 use crate::numbers::pct_or_na;
 use crate::run::{LogSection, RunOutput};
 
@@ -536,11 +536,92 @@ fn finding_row(f: &Finding) -> String {
         cell(&code(&f.subject)),
         f.status.as_str(),
         code(&f.fingerprint),
-        f.ticket.as_ref().map_or_else(
-            || "—".to_string(),
-            |t| format!("[#{}]({})", t.number, t.url)
-        )
+        ticket_cell(f, true)
     )
+}
+
+/// A finding's ticket as a table cell: its number (linked when `link`), `new` when this run
+/// opens it, `watch list` when the budget held it back, `—` otherwise.
+pub fn ticket_cell(f: &Finding, link: bool) -> String {
+    match (&f.ticket, f.ticketing) {
+        (Some(t), _) if link && !t.url.is_empty() => format!("[#{}]({})", t.number, t.url),
+        (Some(t), _) => format!("#{}", t.number),
+        (None, Some(Ticketing::New)) => "new".to_string(),
+        (None, Some(Ticketing::HeldBack)) => "watch list".to_string(),
+        _ => "—".to_string(),
+    }
+}
+
+/// The watch list: findings the ticket budget held back, each with its evidence (count
+/// against threshold, first and last seen, two samples, refs), at most `max` of them, then
+/// how many more. Deterministic (finding order), so an unchanged run renders the same bytes.
+pub fn watch_list(findings: &[Finding], max: usize) -> String {
+    let held: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.ticketing == Some(Ticketing::HeldBack))
+        .collect();
+    let mut s = String::new();
+    for f in held.iter().take(max) {
+        let e = &f.evidence;
+        let _ = writeln!(
+            s,
+            "- **{}** {} · {} · {} ({}, fingerprint {})",
+            f.severity.as_str(),
+            code(f.rule.as_str()),
+            code(&crate::finding::sample(&f.subject, 120)),
+            crate::finding::sample(&f.title, 200),
+            f.status.as_str(),
+            code(&f.fingerprint)
+        );
+        let figure = match e.rate {
+            Some(r) => format!("{} ({})", e.count, pct_or_na(Some(r))),
+            None => e.count.to_string(),
+        };
+        let threshold = if e.rate.is_some() {
+            pct_or_na(Some(e.threshold))
+        } else {
+            format!("{}", e.threshold)
+        };
+        let mut line = format!(
+            "  - {figure} in the last {} (threshold {threshold})",
+            e.window
+        );
+        if let (Some(a), Some(b)) = (&e.first_seen, &e.last_seen) {
+            let _ = write!(line, "; first {a}, last {b}");
+        }
+        if !e.refs.is_empty() {
+            let refs: Vec<String> = e
+                .refs
+                .iter()
+                .take(3)
+                .map(|r| code(&crate::finding::sample(r, 40)))
+                .collect();
+            let more = e.refs.len().saturating_sub(3);
+            let _ = write!(
+                line,
+                "; refs {}{}",
+                refs.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        s.push_str(&line);
+        s.push('\n');
+        for x in e.samples.iter().take(2) {
+            let _ = writeln!(s, "  - e.g. {}", code(&crate::finding::sample(x, 160)));
+        }
+    }
+    if held.len() > max {
+        let _ = writeln!(
+            s,
+            "- …and {} more held back (the run log lists every one).",
+            held.len() - max
+        );
+    }
+    s
 }
 
 fn tickets(out: &RunOutput) -> String {
@@ -560,6 +641,16 @@ fn tickets(out: &RunOutput) -> String {
         for f in &out.findings {
             s.push_str(&finding_row(f));
             s.push('\n');
+        }
+        let (existing, new, held) = crate::triage::counts(&out.findings);
+        let _ = writeln!(
+            s,
+            "\nTicket budget (`[analysis] max_new_tickets`): {new} new, {existing} existing \
+             (refreshed, free), {held} held back."
+        );
+        if held > 0 {
+            s.push_str("\nWatch list (held back by the budget; each gets its ticket in a later run with room if it recurs):\n\n");
+            s.push_str(&watch_list(&out.findings, usize::MAX));
         }
     }
     s

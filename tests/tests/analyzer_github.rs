@@ -203,11 +203,13 @@ fn repo() -> tempfile::TempDir {
     write(r, ".codex/toolcalls.ndjson", &local_log());
     // Short request deadlines keep fault tests quick (not committed: the config is local).
     // The hotspot rule uses the seed's literal threshold (a file in 4+ commits), so one
-    // author's one-line tweaks make the ticket these publishing tests follow.
+    // author's one-line tweaks make the ticket these publishing tests follow. These tests check
+    // publishing itself, one ticket per finding: the ticket budget (tested in
+    // ticket_budget.rs) is set above the number of findings.
     write(
         r,
         ".codex/improvement.toml",
-        "[github]\nrequest_timeout_secs = 5\nrate_limit_wait_secs = 2\n\
+        "[analysis]\nmax_new_tickets = 50\n\n[github]\nrequest_timeout_secs = 5\nrate_limit_wait_secs = 2\n\
          [rules.file_hotspot]\nmin_commits = 4\nmin_rework_lines = 0\n\
          min_reworking_commits = 0\nmin_authors = 1\n",
     );

@@ -59,6 +59,7 @@ fn ticket(fp: &str, level: f64) -> TicketPlan {
         labels: vec![],
         severity: "medium".into(),
         level,
+        held_back: false,
     }
 }
 

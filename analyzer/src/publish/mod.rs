@@ -80,6 +80,11 @@ pub struct TicketPlan {
     /// The metric that decides whether a finding "regressed past its earlier level" (higher is
     /// worse), e.g. the failure count in the window. See [`should_reopen`].
     pub level: f64,
+    /// Held back by the run's ticket budget: an existing ticket (found by its marker) is
+    /// refreshed as usual, but a new one is opened only if the tickets before it in the plan
+    /// left room under [`PublishSettings::max_new_tickets`]; never kept pending.
+    #[serde(default)]
+    pub held_back: bool,
 }
 
 /// One file of a bot PR (text: every allow-listed file is text).
@@ -177,6 +182,9 @@ pub enum Action {
     Superseded,
     /// Refused before sending (guard, secret check, bad fingerprint): not retried.
     Refused,
+    /// Over the run's new-ticket budget: not created, not pending (the finding stays on the
+    /// rolling issue's watch list and may get its ticket when it recurs).
+    HeldBack,
     /// Not published now; in [`PublishOutcome::pending`].
     Pending,
 }
@@ -269,13 +277,14 @@ impl PublishOutcome {
         };
         format!(
             "{head}: {} created, {} updated, {} reopened, {} unchanged, {} duplicates closed, \
-             {} refused, {} pending ({} writes)",
+             {} refused, {} held back, {} pending ({} writes)",
             count(Action::Created),
             count(Action::Updated),
             count(Action::Reopened),
             count(Action::Unchanged) + count(Action::AlreadyExists) + count(Action::KeptClosed),
             count(Action::ClosedDuplicate),
             count(Action::Refused),
+            count(Action::HeldBack),
             self.pending.len(),
             self.writes
         )
@@ -330,7 +339,8 @@ pub struct PublishSettings {
     pub rolling_title: String,
     /// Body cap in characters (default [`DEFAULT_BODY_CAP`]).
     pub body_cap: usize,
-    /// At most this many new tickets per run; the rest wait (pending) for later runs.
+    /// At most this many new tickets per publish, in plan order; the rest are held back
+    /// (not pending: a held-back finding gets its ticket when it recurs in a run with room).
     pub max_new_tickets: usize,
     /// At most this many pending items are kept.
     pub max_pending: usize,
@@ -358,7 +368,7 @@ impl Default for PublishSettings {
             pr_labels: vec!["automation".into()],
             rolling_title: ROLLING_TITLE.into(),
             body_cap: DEFAULT_BODY_CAP,
-            max_new_tickets: 10,
+            max_new_tickets: crate::triage::DEFAULT_MAX_NEW_TICKETS,
             max_pending: 100,
             reopen_margin: 0.0,
             limits: Limits::default(),
@@ -480,6 +490,17 @@ impl Publisher {
                 out.status = PublishStatus::NotPublished;
                 out.reason = Some(e.to_string());
                 for item in work.into_pending() {
+                    if let PendingItem::Ticket { ticket, .. } = &item {
+                        if ticket.held_back {
+                            out.record(
+                                item.key(),
+                                Action::HeldBack,
+                                None,
+                                "held back by the ticket budget; not kept pending",
+                            );
+                            continue;
+                        }
+                    }
                     out.record(
                         item.key(),
                         Action::Pending,
@@ -684,6 +705,7 @@ fn sanitize_ticket(t: &TicketPlan) -> Result<TicketPlan, String> {
         labels: t.labels.clone(),
         severity: clean(&t.severity)?,
         level: t.level,
+        held_back: t.held_back,
     })
 }
 
@@ -829,6 +851,7 @@ mod tests {
             labels: vec![],
             severity: "low".into(),
             level: 1.0,
+            held_back: false,
         }
     }
 

@@ -186,10 +186,12 @@ pub(crate) async fn publish_tickets(s: &mut Session<'_>, tickets: &[(String, Tic
             .collect();
         let result = if mine.is_empty() {
             if created >= s.settings.max_new_tickets {
-                s.pend(
-                    item,
+                s.out.record(
+                    item.key(),
+                    Action::HeldBack,
+                    None,
                     format!(
-                        "deferred: at most {} new tickets per run",
+                        "held back: at most {} new tickets per run; on the rolling issue's watch list",
                         s.settings.max_new_tickets
                     ),
                 );
@@ -475,6 +477,7 @@ mod tests {
             labels: vec![],
             severity: "high".into(),
             level,
+            held_back: false,
         }
     }
 
