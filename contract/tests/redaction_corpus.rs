@@ -1040,6 +1040,107 @@ fn positives() -> Vec<Positive> {
         &p,
     ));
 
+    // The families of issue 15, three contexts each.
+    let contexts = [
+        ("env export", "export SERVICE_TOKEN={}"),
+        ("command flag", "deployctl push --token {} --region iad"),
+        ("json", r#"{"auth": {"value": "{}"}}"#),
+    ];
+    let up = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    for (family, ctx, f) in contexts.iter().flat_map(|&(ctx, f)| {
+        [
+            "docker-hub-token",
+            "telegram-bot-token",
+            "sourcegraph-token",
+            "vercel-token",
+            "tailscale-key",
+            "vault-token",
+            "facebook-token",
+            "square-token",
+            "notion-token",
+            "flyio-token",
+            "cloudflare-token",
+            "heroku-key",
+            "sentry-token",
+            "databricks-token",
+            "1password-token",
+            "azure-client-secret",
+        ]
+        .map(|fam| (fam, ctx, f))
+    }) {
+        let t = match family {
+            "docker-hub-token" => format!("dckr_pat_{}", r.pick(b64url, 27)),
+            "telegram-bot-token" => format!("{}:AA{}", r.digits(10), r.alnum(33)),
+            "sourcegraph-token" => format!("sgp_{}_{}", r.hex(16), r.hex(40)),
+            "vercel-token" => format!("vcp_{}", r.alnum(24)),
+            "tailscale-key" => format!("tskey-auth-{}-{}", r.alnum(12), r.alnum(32)),
+            "vault-token" => format!("hvs.{}", r.alnum(95)),
+            "facebook-token" => format!("EAAG{}", r.alnum(150)),
+            "square-token" => format!("sq0atp-{}", r.pick(b64url, 22)),
+            "notion-token" => format!("ntn_{}{}", r.digits(11), r.alnum(35)),
+            "flyio-token" => format!("fo1_{}", r.pick(b64url, 43)),
+            "cloudflare-token" => format!("cfat_{}{}", r.alnum(40), r.hex(8)),
+            "heroku-key" => format!("HRKU-AA{}", r.pick(b64url, 58)),
+            "sentry-token" => format!("sntryu_{}", r.hex(64)),
+            "databricks-token" => format!("dapi{}-2", r.hex(32)),
+            "1password-token" => format!(
+                "A3-{}-{}-{}-{}-{}-{}",
+                r.pick(up, 6),
+                r.pick(up, 6),
+                r.pick(up, 5),
+                r.pick(up, 5),
+                r.pick(up, 5),
+                r.pick(up, 5)
+            ),
+            _ => format!("{}{}Q~{}", r.alnum(3), r.digits(1), r.alnum(34)),
+        };
+        v.push(pos(family, ctx, f.replace("{}", &t), &t));
+    }
+    for (ctx, f) in [
+        ("discord.py", "import discord\nclient.run('{}')"),
+        ("env dump", "DISCORD_BOT_TOKEN={}\nDISCORD_GUILD=123"),
+        ("log", "discord: logged in with {} as Bot#1234"),
+    ] {
+        let t = format!(
+            "MT{}.{}.{}",
+            r.alnum(24),
+            r.pick(b64url, 6),
+            r.pick(b64url, 27)
+        );
+        v.push(pos("discord-token", ctx, f.replace("{}", &t), &t));
+    }
+    for (ctx, f) in [
+        (
+            "curl post",
+            "curl -d '{\"content\":\"ok\"}' https://discord.com/api/webhooks/{}",
+        ),
+        (
+            "env dump",
+            "DISCORD_WEBHOOK=https://discordapp.com/api/webhooks/{}",
+        ),
+        (
+            "yaml",
+            "notify:\n  url: https://discord.com/api/webhooks/{} # ops",
+        ),
+    ] {
+        let t = r.pick(b64url, 68);
+        let url = format!("{}/{t}", r.digits(19));
+        v.push(pos("discord-webhook", ctx, f.replace("{}", &url), &t));
+    }
+    for (ctx, f) in [
+        ("yaml", "cloudflare: \"{}\""),
+        ("ini", "sumo_access_id = {}"),
+        ("go", "sentryAuth := \"{}\""),
+    ] {
+        let t = match ctx {
+            "yaml" => r.hex(37),
+            "ini" => format!("su{}", r.alnum(12)),
+            _ => r.hex(32),
+        };
+        v.push(pos("service-secret", ctx, f.replace("{}", &t), &t));
+    }
+
     v
 }
 
