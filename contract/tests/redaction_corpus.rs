@@ -1066,6 +1066,16 @@ fn positives() -> Vec<Positive> {
             "databricks-token",
             "1password-token",
             "azure-client-secret",
+            "figma-token",
+            "groq-key",
+            "linear-key",
+            "pulumi-token",
+            "prefect-key",
+            "postman-key",
+            "doppler-token",
+            "rubygems-key",
+            "age-secret-key",
+            "planetscale-token",
         ]
         .map(|fam| (fam, ctx, f))
     }) {
@@ -1093,6 +1103,19 @@ fn positives() -> Vec<Positive> {
                 r.pick(up, 5),
                 r.pick(up, 5)
             ),
+            "figma-token" => format!("figd_{}", r.pick(b64url, 43)),
+            "groq-key" => format!("gsk_{}", r.alnum(52)),
+            "linear-key" => format!("lin_api_{}", r.alnum(40)),
+            "pulumi-token" => format!("pul-{}", r.hex(40)),
+            "prefect-key" => format!("pnu_{}", r.alnum(36)),
+            "postman-key" => format!("PMAK-{}-{}", r.hex(24), r.hex(34)),
+            "doppler-token" => format!("dp.pt.{}", r.alnum(43)),
+            "rubygems-key" => format!("rubygems_{}", r.hex(48)),
+            "age-secret-key" => format!(
+                "AGE-SECRET-KEY-1{}",
+                r.pick("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58)
+            ),
+            "planetscale-token" => format!("pscale_pw_{}", r.alnum(43)),
             _ => format!("{}{}Q~{}", r.alnum(3), r.digits(1), r.alnum(34)),
         };
         v.push(pos(family, ctx, f.replace("{}", &t), &t));

@@ -118,6 +118,19 @@ fn secret(family: &str, r: &mut Rng) -> Option<(String, &'static str)> {
         "azure-client-secret" => {
             format!("{}{}Q~{}", r.pick(ALNUM, 3), r.below(10), r.pick(ALNUM, 34))
         }
+        "figma-token" => format!("figd_{}", r.pick(B64URL, 40)),
+        "groq-key" => format!("gsk_{}", r.pick(ALNUM, 52)),
+        "linear-key" => format!("lin_api_{}", r.pick(ALNUM, 40)),
+        "pulumi-token" => format!("pul-{}", r.pick(HEX, 40)),
+        "prefect-key" => format!("pnu_{}", r.pick(ALNUM, 36)),
+        "postman-key" => format!("PMAK-{}-{}", r.pick(HEX, 24), r.pick(HEX, 34)),
+        "doppler-token" => format!("dp.pt.{}", r.pick(ALNUM, 43)),
+        "rubygems-key" => format!("rubygems_{}", r.pick(HEX, 48)),
+        "age-secret-key" => format!(
+            "AGE-SECRET-KEY-1{}",
+            r.pick("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58)
+        ),
+        "planetscale-token" => format!("pscale_tkn_{}", r.pick(ALNUM, 43)),
         "jwt" => format!(
             "{}.{}.{}",
             b64(br#"{"alg":"HS256","typ":"JWT"}"#),

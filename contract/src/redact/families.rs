@@ -129,7 +129,7 @@ use checks::{
 /// The replacement label for values under secret-looking JSON keys (`redact_json`).
 pub(crate) const JSON_SECRET_KEY: &str = "json-secret-key";
 
-pub(crate) const N_FAMILIES: usize = 50;
+pub(crate) const N_FAMILIES: usize = 60;
 
 /// Keywords of the "key" nouns: `api_key`/`api-key` fold to `_key`; the unseparated
 /// compounds get their own rare spelling (`apikey`, access`skey`, priva`tekey`,
@@ -523,6 +523,64 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
             &["0Q~", "1Q~", "2Q~", "3Q~", "4Q~", "5Q~", "6Q~", "7Q~", "8Q~", "9Q~"],
             r#"(?:^|[\\'"`\s>=:(,)])([A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'"`\s<),])"#,
             group1,
+        )],
+    ),
+    line(
+        "figma-token",
+        true,
+        &[p(&["figd_"], r"\bfigd_[A-Za-z0-9_-]{40,200}", whole)],
+    ),
+    line(
+        "groq-key",
+        true,
+        &[p(&["gsk_"], r"\bgsk_[A-Za-z0-9]{52}\b", whole)],
+    ),
+    line(
+        "linear-key",
+        true,
+        &[p(&["lin_api_"], r"\blin_api_[A-Za-z0-9_]{32,128}\b", whole)],
+    ),
+    line(
+        "pulumi-token",
+        true,
+        &[p(&["pul-"], r"\bpul-[a-f0-9]{40}\b", whole)],
+    ),
+    line(
+        "prefect-key",
+        true,
+        &[p(&["pnu_"], r"\bpnu_[A-Za-z0-9]{36}\b", whole)],
+    ),
+    line(
+        "postman-key",
+        true,
+        &[p(&["PMAK-"], r"\bPMAK-[A-Fa-f0-9]{24}-[A-Fa-f0-9]{34}\b", whole)],
+    ),
+    line(
+        "doppler-token",
+        true,
+        &[p(&["dp.pt."], r"\bdp\.pt\.[A-Za-z0-9]{43}\b", whole)],
+    ),
+    line(
+        "rubygems-key",
+        true,
+        &[p(&["rubygems_"], r"\brubygems_[a-f0-9]{48}\b", whole)],
+    ),
+    line(
+        "age-secret-key",
+        true,
+        &[p(
+            &["AGE-SECRET-KEY-1"],
+            r"\bAGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}\b",
+            whole,
+        )],
+    ),
+    line(
+        "planetscale-token",
+        true,
+        &[p(
+            &["pscale_"],
+            r"\bpscale_(?:pw|tkn|oauth)_[A-Za-z0-9_=.-]{32,64}",
+            whole,
         )],
     ),
     line(

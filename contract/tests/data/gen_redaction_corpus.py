@@ -149,10 +149,16 @@ pos("1password-service-account", "gitleaks/secretlint", "op",
     keyed=3, free=2)
 pos("1password-secret-key", "gitleaks", "op",
     lambda: "A3-" + "-".join(pick(string.ascii_uppercase + string.digits, n) for n in (6, 11, 5, 5, 5)), keyed=2, free=2)
+pos("figma", "secretlint", "figma", lambda: "figd_" + pick(B64URL, 43), keyed=2, free=2)
+pos("groq", "secretlint", "groq", lambda: "gsk_" + pick(ALNUM, 52), keyed=2, free=2)
+pos("linear", "gitleaks/secretlint", "linear", lambda: "lin_api_" + pick(ALNUM, 40), keyed=2, free=2)
+pos("pulumi", "gitleaks", "pulumi", lambda: "pul-" + pick(HEX, 40), keyed=2, free=2)
+pos("postman", "gitleaks", "postman", lambda: "PMAK-" + pick(HEX, 24) + "-" + pick(HEX, 34), keyed=2, free=2)
+pos("age", "gitleaks", "age", lambda: "AGE-SECRET-KEY-1" + pick("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58), keyed=1, free=2)
 pos("jwt", "gitleaks/detect-secrets", "jwt",
     lambda: b64json({"alg": "HS256", "typ": "JWT"}) + "." + b64json({"sub": pick(string.digits, 10), "name": "dev", "iat": 1700000000}) + "." + pick(B64URL, 43))
 pos("jwt-unsigned", "detect-secrets", "jwt",
-    lambda: b64json({"alg": "none", "typ": "JWT"}) + "." + b64json({"sub": pick(string.digits, 10), "admin": True}) + ".", keyed=2, free=2)
+    lambda: b64json({"alg": "none", "typ": "JWT"}) + "." + b64json({"sub": pick(string.digits, 10), "admin": True}) + R.choice([".", ""]), keyed=2, free=2)
 pos("telegram-bot", "gitleaks/detect-secrets", "telegram", lambda: pick(string.digits, 10) + ":AA" + pick(B64URL, 33),
     extra=[("bot api url", "curl -s https://api.telegram.org/bot{s}/getMe")])
 pos("discord-webhook", "gitleaks", "discord", lambda: pick(string.digits, 19) + "/" + pick(B64URL, 68), keyed=0, free=0,
