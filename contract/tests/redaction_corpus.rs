@@ -14,46 +14,14 @@ use codex_contract::redact::{
 };
 use serde_json::json;
 
+mod common;
+
 // ---------------------------------------------------------------------------------------
 // Fake secret generation
 // ---------------------------------------------------------------------------------------
 
-struct Rng(u64);
+use common::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn pick(&mut self, alphabet: &str, n: usize) -> String {
-        let a = alphabet.as_bytes();
-        loop {
-            let s: String = (0..n)
-                .map(|_| a[(self.next() % a.len() as u64) as usize] as char)
-                .collect();
-            // Random strings over alphabets with digits must actually contain one (real tokens
-            // do with overwhelming probability; short fakes sometimes would not).
-            let wants_digit = a.iter().any(u8::is_ascii_digit) && n >= 8;
-            if !wants_digit || s.bytes().any(|b| b.is_ascii_digit()) {
-                return s;
-            }
-        }
-    }
-    fn alnum(&mut self, n: usize) -> String {
-        self.pick(ALNUM, n)
-    }
-    fn hex(&mut self, n: usize) -> String {
-        self.pick("0123456789abcdef", n)
-    }
-    fn digits(&mut self, n: usize) -> String {
-        self.pick("0123456789", n)
-    }
-}
-
-const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const B64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B64URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 

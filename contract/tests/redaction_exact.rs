@@ -8,29 +8,8 @@
 
 use codex_contract::redact::{families, redact};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick(&mut self, alphabet: &str, n: usize) -> String {
-        let a = alphabet.as_bytes();
-        loop {
-            let s: String = (0..n).map(|_| a[self.below(a.len())] as char).collect();
-            let digits = a.iter().any(u8::is_ascii_digit) && n >= 8;
-            if !digits || s.bytes().any(|b| b.is_ascii_digit()) {
-                return s;
-            }
-        }
-    }
-}
+mod common;
+use common::Rng;
 
 const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const UPPER_DIGITS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
