@@ -16,8 +16,14 @@
 //! the details and `families.rs` for the table of families, keywords and patterns.
 //!
 //! # Decisions
+//! - **Exactly the secret**: the user, host and path of a URL, the flag, the key, the quotes
+//!   and the query keys around a secret survive (`x-access-token:[REDACTED:github-token]@
+//!   github.com/acme/api.git`); `tests/redaction_exact.rs` holds every family to it. A shell
+//!   command continued with a trailing `\` is one line for the patterns (`curl \` then
+//!   `-u user:pw`). Coverage and measured rates: `docs/redaction.md`.
 //! - **Placeholders stay**: `$TOKEN`, `${TOKEN}`, `${{ secrets.X }}`, `<token>`, `***`,
-//!   `%TOKEN%`, `{{ token }}` and an earlier `[REDACTED:...]` are not secrets.
+//!   `%TOKEN%`, `{{ token }}`, `{password}`, masked tokens (`ghp_xxxx...`,
+//!   `AKIAXXXXXXXXXXXXXXXX`) and an earlier `[REDACTED:...]` are not secrets.
 //! - **Idempotent**: `redact(redact(x)) == redact(x)`. Candidates that touch an existing
 //!   label are dropped, and the output is the fixpoint of the single pass (a second pass
 //!   only runs when the first replaced something, and rarely finds more; see

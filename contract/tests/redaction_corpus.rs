@@ -14,46 +14,14 @@ use codex_contract::redact::{
 };
 use serde_json::json;
 
+mod common;
+
 // ---------------------------------------------------------------------------------------
 // Fake secret generation
 // ---------------------------------------------------------------------------------------
 
-struct Rng(u64);
+use common::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn pick(&mut self, alphabet: &str, n: usize) -> String {
-        let a = alphabet.as_bytes();
-        loop {
-            let s: String = (0..n)
-                .map(|_| a[(self.next() % a.len() as u64) as usize] as char)
-                .collect();
-            // Random strings over alphabets with digits must actually contain one (real tokens
-            // do with overwhelming probability; short fakes sometimes would not).
-            let wants_digit = a.iter().any(u8::is_ascii_digit) && n >= 8;
-            if !wants_digit || s.bytes().any(|b| b.is_ascii_digit()) {
-                return s;
-            }
-        }
-    }
-    fn alnum(&mut self, n: usize) -> String {
-        self.pick(ALNUM, n)
-    }
-    fn hex(&mut self, n: usize) -> String {
-        self.pick("0123456789abcdef", n)
-    }
-    fn digits(&mut self, n: usize) -> String {
-        self.pick("0123456789", n)
-    }
-}
-
-const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const B64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B64URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
@@ -1039,6 +1007,130 @@ fn positives() -> Vec<Positive> {
         format!(r#"{{"tool_input": {{"clientSecret": "{p}", "scope": "read"}}}}"#),
         &p,
     ));
+
+    // The families of issue 15, three contexts each.
+    let contexts = [
+        ("env export", "export SERVICE_TOKEN={}"),
+        ("command flag", "deployctl push --token {} --region iad"),
+        ("json", r#"{"auth": {"value": "{}"}}"#),
+    ];
+    let up = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    for (family, ctx, f) in contexts.iter().flat_map(|&(ctx, f)| {
+        [
+            "docker-hub-token",
+            "telegram-bot-token",
+            "sourcegraph-token",
+            "vercel-token",
+            "tailscale-key",
+            "vault-token",
+            "facebook-token",
+            "square-token",
+            "notion-token",
+            "flyio-token",
+            "cloudflare-token",
+            "heroku-key",
+            "sentry-token",
+            "databricks-token",
+            "1password-token",
+            "azure-client-secret",
+            "figma-token",
+            "groq-key",
+            "linear-key",
+            "pulumi-token",
+            "prefect-key",
+            "postman-key",
+            "doppler-token",
+            "rubygems-key",
+            "age-secret-key",
+            "planetscale-token",
+        ]
+        .map(|fam| (fam, ctx, f))
+    }) {
+        let t = match family {
+            "docker-hub-token" => format!("dckr_pat_{}", r.pick(b64url, 27)),
+            "telegram-bot-token" => format!("{}:AA{}", r.digits(10), r.alnum(33)),
+            "sourcegraph-token" => format!("sgp_{}_{}", r.hex(16), r.hex(40)),
+            "vercel-token" => format!("vcp_{}", r.alnum(24)),
+            "tailscale-key" => format!("tskey-auth-{}-{}", r.alnum(12), r.alnum(32)),
+            "vault-token" => format!("hvs.{}", r.alnum(95)),
+            "facebook-token" => format!("EAAG{}", r.alnum(150)),
+            "square-token" => format!("sq0atp-{}", r.pick(b64url, 22)),
+            "notion-token" => format!("ntn_{}{}", r.digits(11), r.alnum(35)),
+            "flyio-token" => format!("fo1_{}", r.pick(b64url, 43)),
+            "cloudflare-token" => format!("cfat_{}{}", r.alnum(40), r.hex(8)),
+            "heroku-key" => format!("HRKU-AA{}", r.pick(b64url, 58)),
+            "sentry-token" => format!("sntryu_{}", r.hex(64)),
+            "databricks-token" => format!("dapi{}-2", r.hex(32)),
+            "1password-token" => format!(
+                "A3-{}-{}-{}-{}-{}-{}",
+                r.pick(up, 6),
+                r.pick(up, 6),
+                r.pick(up, 5),
+                r.pick(up, 5),
+                r.pick(up, 5),
+                r.pick(up, 5)
+            ),
+            "figma-token" => format!("figd_{}", r.pick(b64url, 43)),
+            "groq-key" => format!("gsk_{}", r.alnum(52)),
+            "linear-key" => format!("lin_api_{}", r.alnum(40)),
+            "pulumi-token" => format!("pul-{}", r.hex(40)),
+            "prefect-key" => format!("pnu_{}", r.alnum(36)),
+            "postman-key" => format!("PMAK-{}-{}", r.hex(24), r.hex(34)),
+            "doppler-token" => format!("dp.pt.{}", r.alnum(43)),
+            "rubygems-key" => format!("rubygems_{}", r.hex(48)),
+            "age-secret-key" => format!(
+                "AGE-SECRET-KEY-1{}",
+                r.pick("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58)
+            ),
+            "planetscale-token" => format!("pscale_pw_{}", r.alnum(43)),
+            _ => format!("{}{}Q~{}", r.alnum(3), r.digits(1), r.alnum(34)),
+        };
+        v.push(pos(family, ctx, f.replace("{}", &t), &t));
+    }
+    for (ctx, f) in [
+        ("discord.py", "import discord\nclient.run('{}')"),
+        ("env dump", "DISCORD_BOT_TOKEN={}\nDISCORD_GUILD=123"),
+        ("log", "discord: logged in with {} as Bot#1234"),
+    ] {
+        let t = format!(
+            "MT{}.{}.{}",
+            r.alnum(24),
+            r.pick(b64url, 6),
+            r.pick(b64url, 27)
+        );
+        v.push(pos("discord-token", ctx, f.replace("{}", &t), &t));
+    }
+    for (ctx, f) in [
+        (
+            "curl post",
+            "curl -d '{\"content\":\"ok\"}' https://discord.com/api/webhooks/{}",
+        ),
+        (
+            "env dump",
+            "DISCORD_WEBHOOK=https://discordapp.com/api/webhooks/{}",
+        ),
+        (
+            "yaml",
+            "notify:\n  url: https://discord.com/api/webhooks/{} # ops",
+        ),
+    ] {
+        let t = r.pick(b64url, 68);
+        let url = format!("{}/{t}", r.digits(19));
+        v.push(pos("discord-webhook", ctx, f.replace("{}", &url), &t));
+    }
+    for (ctx, f) in [
+        ("yaml", "cloudflare: \"{}\""),
+        ("ini", "sumo_access_id = {}"),
+        ("go", "sentryAuth := \"{}\""),
+    ] {
+        let t = match ctx {
+            "yaml" => r.hex(37),
+            "ini" => format!("su{}", r.alnum(12)),
+            _ => r.hex(32),
+        };
+        v.push(pos("service-secret", ctx, f.replace("{}", &t), &t));
+    }
 
     v
 }

@@ -56,3 +56,30 @@ fn large_input_streams_through_with_a_secret_across_every_chunk_size() {
         "{err}"
     );
 }
+
+#[test]
+fn only_the_secret_is_replaced_and_its_context_survives() {
+    // Issue 15: the host and path after a token in a clone URL used to be lost.
+    let ghp = "ghp_Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2";
+    let dckr = "dckr_pat_Q2x9LmZ7pW4rT6yU8iO0aS2dF4g";
+    let hook = "Zq9x7Lm2Pw4Rt6Yu8Io0As2Df4Gh6Jk8Lz0Xc2Vb_-abcdefghijklmnopqrstuvwxyz12";
+    let input = format!(
+        "git clone https://x-access-token:{ghp}@github.com/acme/api.git\n\
+         echo {dckr} | docker login -u octocat --password-stdin\n\
+         curl -sS \\\n  -u admin:S3cr3t!pw \\\n  https://ci.example.com/api\n\
+         curl -d @msg.json https://discord.com/api/webhooks/123456789012345678/{hook}\n\
+         implementation 'io.jsonwebtoken:jjwt-jackson:0.11.2'\n\
+         export GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+    );
+    let (out, err) = filter(input.as_bytes(), &["--stats"]);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "git clone https://x-access-token:[REDACTED:github-token]@github.com/acme/api.git\n\
+         echo [REDACTED:docker-hub-token] | docker login -u octocat --password-stdin\n\
+         curl -sS \\\n  -u admin:[REDACTED:curl-user] \\\n  https://ci.example.com/api\n\
+         curl -d @msg.json https://discord.com/api/webhooks/123456789012345678/[REDACTED:discord-webhook]\n\
+         implementation 'io.jsonwebtoken:jjwt-jackson:0.11.2'\n\
+         export GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+    );
+    assert!(err.contains("4 secrets redacted"), "{err}");
+}

@@ -51,19 +51,17 @@ impl<'h> Caps<'h> {
     }
 }
 
-fn range(c: &Caps<'_>, group: usize) -> Option<(usize, usize)> {
-    c.get(group).map(|m| (m.start(), m.end()))
-}
-
 /// The first capture group (from 1) that took part in the match: patterns that accept a
 /// value in several spellings (`"x"`, `'x'`, `x`) put each spelling in its own group.
 fn first_group<'h>(c: &Caps<'h>, from: usize) -> Option<Group<'h>> {
     (from..c.len()).find_map(|i| c.get(i))
 }
 
-/// Replace the whole match.
+/// Replace the whole match, unless it is a masked example (`ghp_xxxx...`,
+/// `AKIAXXXXXXXXXXXXXXXX`, see [`is_masked`]).
 pub(crate) fn whole(c: &Caps<'_>) -> Option<(usize, usize)> {
-    range(c, 0)
+    let m = c.get(0)?;
+    (!is_masked(m.as_bytes())).then_some((m.start(), m.end()))
 }
 
 /// Replace capture group 1 (the secret part of a match that carries context).
@@ -77,7 +75,8 @@ pub(crate) fn group1(c: &Caps<'_>) -> Option<(usize, usize)> {
 /// quoted docs unreadable. A real key ends in `EXAMPLE` with probability 32^-7.
 pub(crate) fn aws_access_key(c: &Caps<'_>) -> Option<(usize, usize)> {
     let m = c.get(0)?;
-    (!m.as_bytes().ends_with(b"EXAMPLE")).then_some((m.start(), m.end()))
+    let v = m.as_bytes();
+    (!v.ends_with(b"EXAMPLE") && !is_masked(v)).then_some((m.start(), m.end()))
 }
 
 /// AWS secret keys in an assignment; the documented example secret
@@ -115,14 +114,18 @@ pub(crate) fn url_credentials(c: &Caps<'_>) -> Option<(usize, usize)> {
     (!is_placeholder(pass_bytes)).then_some((pass.start(), pass.end()))
 }
 
-/// The shell command that a match at `pos` belongs to: the bytes from the last line break or
-/// command separator (`;`, `&`, `|`) before it, looking back at most 4 KiB.
+/// The shell command that a match at `pos` belongs to: the bytes from the last line break (not
+/// one continued with a backslash) or command separator (`;`, `&`, `|`) before it, looking back at most 4 KiB.
 fn command_before(hay: &[u8], pos: usize) -> &[u8] {
     let lo = pos.saturating_sub(4096);
-    let start = hay[lo..pos]
-        .iter()
-        .rposition(|b| matches!(b, b'\n' | b';' | b'&' | b'|'))
-        .map_or(lo, |i| lo + i + 1);
+    let start = (lo..pos)
+        .rev()
+        .find(|&i| match hay[i] {
+            b'\n' => !super::engine::continues(hay, i),
+            b';' | b'&' | b'|' => true,
+            _ => false,
+        })
+        .map_or(lo, |i| i + 1);
     &hay[start..pos]
 }
 
@@ -271,11 +274,22 @@ pub(crate) fn env_assignment(c: &Caps<'_>) -> Option<(usize, usize)> {
 ///   digit or frequent case changes (random base62), so `api_key = "a8F3kq0Z..."` is redacted
 ///   and `token: refreshing` is not.
 pub(crate) fn generic_secret(c: &Caps<'_>) -> Option<(usize, usize)> {
-    let name = c.get(1)?.as_bytes();
+    let key = c.get(1)?;
+    let name = key.as_bytes();
     let m = first_group(c, 2)?;
     let v = m.as_bytes();
-    if is_placeholder(v) || v.iter().any(u8::is_ascii_whitespace) || looks_like_path(v) {
+    if is_placeholder(v)
+        || looks_like_path(v)
+        || not_an_assignment(c.hay, (key.start(), key.end()), m.start())
+    {
         return None;
+    }
+    if v.iter().any(u8::is_ascii_whitespace) {
+        // Only a quoted password may hold blanks, and then it must not read as a message
+        // (`password: "Password is required"`).
+        let quoted = m.start() > 0 && matches!(c.hay[m.start() - 1], b'"' | b'\'');
+        return (quoted && names_password(name) && phrase_password(v))
+            .then_some((m.start(), m.end()));
     }
     // YAML tags (`password: !vault |`) introduce the value on the next lines.
     if v.starts_with(b"!") || looks_like_identifier(v) {
@@ -290,6 +304,56 @@ pub(crate) fn generic_secret(c: &Caps<'_>) -> Option<(usize, usize)> {
         looks_like_token(v)
     };
     ok.then_some((m.start(), m.end()))
+}
+
+/// Whether a `key: value` match is really something else: the userinfo of a URL
+/// (`https://x-access-token:ghp_...@github.com/...`, which `url-credentials` handles,
+/// keeping the host) or a dotted coordinate (`io.jsonwebtoken:jjwt-jackson:0.11.2`).
+fn not_an_assignment(hay: &[u8], key: (usize, usize), value_start: usize) -> bool {
+    let start = hay[..key.0]
+        .iter()
+        .rposition(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+        .map_or(0, |i| i + 1);
+    let before = &hay[..start];
+    // `group.artifact:version`: a dotted name, then `:` directly followed by the value.
+    before.ends_with(b"://") || (before.ends_with(b".") && &hay[key.1..value_start] == b":")
+}
+
+/// A quoted password with blanks (`"correct horse 42!"`): it must carry a digit or a
+/// symbol, and not name itself (`"Enter your password"`), so messages stay.
+fn phrase_password(v: &[u8]) -> bool {
+    let lower = v.to_ascii_lowercase();
+    let symbol = v
+        .iter()
+        .any(|b| !b.is_ascii_alphanumeric() && !b" .,!?'-".contains(b));
+    (symbol || v.iter().any(u8::is_ascii_digit))
+        && v.len() >= 8
+        && memchr::memmem::find(&lower, b"pass").is_none()
+        && !v.ends_with(b".")
+}
+
+/// Values of a key named after a service (`cloudflare: "<key>"`, `sumo_access_id = ...`):
+/// the key does not say the value is a secret (`sentry_environment: production`,
+/// `heroku_app: my-app-2`), so the value must look machine-made: 14+ token characters and
+/// either hex (32+ hex digits, UUIDs included) or random mixed-case with digits.
+pub(crate) fn service_secret(c: &Caps<'_>) -> Option<(usize, usize)> {
+    let m = first_group(c, 1)?;
+    let v = m.as_bytes();
+    if v.len() < 14
+        || is_placeholder(v)
+        || !v
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'))
+    {
+        return None;
+    }
+    let hex_digits = v.iter().filter(|b| b.is_ascii_hexdigit()).count();
+    let hex = hex_digits >= 32 && v.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-');
+    let random = v.iter().any(u8::is_ascii_digit)
+        && v.iter().any(u8::is_ascii_uppercase)
+        && v.iter().any(u8::is_ascii_lowercase)
+        && shannon_entropy(v) >= 3.0;
+    (hex || random).then_some((m.start(), m.end()))
 }
 
 /// A random-looking token: long enough, high enough entropy, not a number or a name.
@@ -343,6 +407,12 @@ pub(crate) fn shannon_entropy(v: &[u8]) -> f64 {
 /// `Config::API_KEY`, `string`): a name made of identifier characters joined by `.` or `::`,
 /// with either such a join or no digit at all. `hunter2` (a digit, no join) is not one.
 pub(crate) fn looks_like_identifier(v: &[u8]) -> bool {
+    // A segment that reads as random (`s.Q8xZ...`, a legacy Vault token) is no name.
+    if v.split(|&b| b == b'.').any(|seg| {
+        seg.len() >= 16 && seg.iter().any(u8::is_ascii_digit) && case_changes(seg) * 4 >= seg.len()
+    }) {
+        return false;
+    }
     let mut joined = false;
     let mut digits = false;
     let mut i = 0;
@@ -395,8 +465,18 @@ pub(crate) fn is_placeholder(v: &[u8]) -> bool {
     if starts_like_placeholder(v) || PREFIXES.iter().any(|p| v.starts_with(p)) {
         return true;
     }
-    if v.iter().all(|b| b"xX*.-_#".contains(b)) {
+    if v.iter().all(|b| b"xX*.-_#".contains(b)) || is_masked(v) {
         return true;
+    }
+    // Format-string fields: `{password}`, `{api_key}`.
+    if let Some(inner) = v.strip_prefix(b"{").and_then(|r| r.strip_suffix(b"}")) {
+        if !inner.is_empty()
+            && inner
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        {
+            return true;
+        }
     }
     // AWS's documented example credentials (`AKIAIOSFODNN7EXAMPLE`,
     // `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`) and values built the same way.
@@ -405,6 +485,14 @@ pub(crate) fn is_placeholder(v: &[u8]) -> bool {
     }
     let lower = v.to_ascii_lowercase();
     if lower.starts_with(b"your") || lower.starts_with(b"redacted") {
+        return true;
+    }
+    // `xoxb-your-token`, `sk_live_YOUR_KEY_HERE`, `ghp_your_token_here`.
+    const MARKERS: &[&[u8]] = &[b"-your-", b"_your_", b"_here", b"-here"];
+    if MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(&lower, m).is_some())
+    {
         return true;
     }
     const WORDS: &[&[u8]] = &[
@@ -432,6 +520,23 @@ pub(crate) fn is_placeholder(v: &[u8]) -> bool {
         b"optional",
     ];
     WORDS.contains(&lower.as_slice())
+}
+
+/// A token with its random part masked: after the first 4 bytes (a prefix such as `ghp_`,
+/// `AKIA`, `sk_live_`), at least half the bytes are `x`, `X` or `*`, or all are one byte
+/// repeated (`0000...`). No generated token looks like this (each byte is `x`/`X` with
+/// probability 1/31 in base62).
+pub(crate) fn is_masked(v: &[u8]) -> bool {
+    if v.len() < 12 {
+        return false;
+    }
+    let tail = &v[4..];
+    let masks = tail.iter().filter(|b| b"xX*".contains(b)).count();
+    let body = tail
+        .iter()
+        .rposition(|b| matches!(b, b'_' | b'-' | b'.'))
+        .map_or(tail, |i| &tail[i + 1..]);
+    masks * 2 >= tail.len() || (body.len() >= 8 && body.iter().all(|&b| b == body[0]))
 }
 
 /// Variable references and templates by their first bytes: `$`, `<`, `{{`, `%`, and an

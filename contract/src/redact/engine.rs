@@ -67,7 +67,7 @@ const CHUNK: usize = 4096;
 const LONG_KEYWORD: usize = 4;
 
 /// Upper bound on the number of patterns over all families (per-call state is on the stack).
-const MAX_PATTERNS: usize = 64;
+const MAX_PATTERNS: usize = 96;
 
 /// What a keyword hit triggers: one pattern.
 struct Target {
@@ -202,12 +202,21 @@ impl Finder {
     }
 }
 
+/// One SIMD searcher's worth of keywords and what each triggers.
+struct Group {
+    finder: Finder,
+    entries: Vec<Entry>,
+}
+
+/// Most keywords one packed searcher takes (Teddy's limit).
+const GROUP_MAX: usize = 64;
+
 struct Prefilter {
-    long: Finder,
-    long_entries: Vec<Entry>,
+    /// The folded keywords, in groups of at most [`GROUP_MAX`]: each group is one more SIMD
+    /// pass over the folded chunk, so keywords are added sparingly.
+    long: Vec<Group>,
     long_overlap: usize,
-    short: Finder,
-    short_entries: Vec<Entry>,
+    short: Group,
     pats: Vec<Pat>,
     /// What is left of [`DIRECT_SCAN_BUDGET`].
     direct_left: AtomicUsize,
@@ -335,8 +344,8 @@ fn near_holds(near: Near, hay: &[u8], pos: usize, len: usize) -> bool {
         Near::LaterOnLine(needle) => {
             let from = pos + len;
             let lim = hay.len().min(from + WINDOW_RIGHT);
-            let line_end = memchr::memchr(b'\n', &hay[from..lim]).map_or(lim, |i| from + i);
-            memchr::memmem::find(&hay[from..line_end], needle.as_bytes()).is_some()
+            let end = line_end(hay, from, lim).unwrap_or(lim);
+            memchr::memmem::find(&hay[from..end], needle.as_bytes()).is_some()
         }
         Near::IdentifierHas(part) => {
             let ident = &hay[ident_start()..ident_end()];
@@ -415,12 +424,22 @@ fn build_prefilter() -> Prefilter {
         pats.len()
     );
     let long_overlap = long_pats.iter().map(Vec::len).max().unwrap_or(1) - 1;
+    assert!(short_pats.len() <= GROUP_MAX, "too many short keywords");
+    let mut long = Vec::new();
+    let mut long_entries = long_entries.into_iter();
+    for chunk in long_pats.chunks(GROUP_MAX) {
+        long.push(Group {
+            finder: Finder::new(chunk.to_vec()),
+            entries: long_entries.by_ref().take(chunk.len()).collect(),
+        });
+    }
     Prefilter {
-        long: Finder::new(long_pats),
-        long_entries,
+        long,
         long_overlap,
-        short: Finder::new(short_pats),
-        short_entries,
+        short: Group {
+            finder: Finder::new(short_pats),
+            entries: short_entries,
+        },
         pats,
         direct_left: AtomicUsize::new(DIRECT_SCAN_BUDGET),
     }
@@ -444,24 +463,63 @@ fn scan_keywords(pf: &Prefilter, hay: &[u8], mut on_hit: impl FnMut(usize, &Entr
             *d = fold(b);
         }
         let w = &buf[..e - s];
-        let mut at = 0;
-        while let Some((st, pid)) = pf.long.find(w, at, direct) {
-            if s + st >= report_end {
-                break;
+        // Hits of different groups arrive out of order; `find_spans_near` does not need
+        // them in order (every hit is either covered by a window already run or gets its
+        // own, and spans are sorted at the end).
+        for g in &pf.long {
+            let mut at = 0;
+            while let Some((st, pid)) = g.finder.find(w, at, direct) {
+                if s + st >= report_end {
+                    break;
+                }
+                if !on_hit(s + st, &g.entries[pid]) {
+                    return;
+                }
+                at = st + 1;
             }
-            if !on_hit(s + st, &pf.long_entries[pid]) {
-                return;
-            }
-            at = st + 1;
         }
         s += CHUNK;
     }
     let mut at = 0;
-    while let Some((st, pid)) = pf.short.find(hay, at, direct) {
-        if !on_hit(st, &pf.short_entries[pid]) {
+    while let Some((st, pid)) = pf.short.finder.find(hay, at, direct) {
+        if !on_hit(st, &pf.short.entries[pid]) {
             return;
         }
         at = st + 1;
+    }
+}
+
+/// Whether the line break at `nl` continues a shell command: the line ends in a backslash
+/// (`curl -X POST \\` then `-u user:pw` on the next line is one command).
+pub(crate) fn continues(hay: &[u8], nl: usize) -> bool {
+    let line = &hay[..nl];
+    line.ends_with(b"\\") || line.ends_with(b"\\\r")
+}
+
+/// The start of the logical line holding `pos` (after the last line break before it that
+/// does not continue a command), looking back no further than `lo`; `None` when there is no
+/// such break in `lo..pos`.
+fn line_start(hay: &[u8], lo: usize, pos: usize) -> Option<usize> {
+    let mut to = pos;
+    loop {
+        let nl = lo + memchr::memrchr(b'\n', &hay[lo..to])?;
+        if !continues(hay, nl) {
+            return Some(nl + 1);
+        }
+        to = nl;
+    }
+}
+
+/// The end of the logical line from `from` (the first line break in `from..lim` that does
+/// not continue a command), or `None`.
+fn line_end(hay: &[u8], from: usize, lim: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let nl = at + memchr::memchr(b'\n', &hay[at..lim])?;
+        if !continues(hay, nl) {
+            return Some(nl);
+        }
+        at = nl + 1;
     }
 }
 
@@ -484,14 +542,14 @@ impl Window {
 
     fn around(hay: &[u8], pos: usize, len: usize) -> Window {
         let lo = pos.saturating_sub(WINDOW_LEFT);
-        let (start, start_is_line) = match memchr::memrchr(b'\n', &hay[lo..pos]) {
-            Some(i) => (lo + i + 1, true),
+        let (start, start_is_line) = match line_start(hay, lo, pos) {
+            Some(i) => (i, true),
             None => (lo, lo == 0),
         };
         let from = pos + len;
         let hi = hay.len().min(from + WINDOW_RIGHT);
-        let (end, end_is_line) = match memchr::memchr(b'\n', &hay[from..hi]) {
-            Some(i) => (from + i, true),
+        let (end, end_is_line) = match line_end(hay, from, hi) {
+            Some(i) => (i, true),
             None => (hi, hi == hay.len()),
         };
         Window {
@@ -742,9 +800,9 @@ pub(crate) fn dirty_ranges(text: &[u8], labels: &[(usize, usize)]) -> Vec<(usize
     for &(s, e) in labels {
         // A hit at `p` sees `p - WINDOW_LEFT .. p + WINDOW_RIGHT` of its line.
         let lo = s.saturating_sub(WINDOW_RIGHT + 64);
-        let start = memchr::memrchr(b'\n', &text[lo..s]).map_or(lo, |i| lo + i + 1);
+        let start = line_start(text, lo, s).unwrap_or(lo);
         let hi = text.len().min(e + WINDOW_LEFT);
-        let end = memchr::memchr(b'\n', &text[e..hi]).map_or(hi, |i| e + i);
+        let end = line_end(text, e, hi).unwrap_or(hi);
         match out.last_mut() {
             Some(last) if start <= last.1 => last.1 = last.1.max(end),
             _ => out.push((start, end)),
@@ -800,10 +858,11 @@ mod tests {
                 }
             }
         }
-        // The SIMD searcher refuses more than 64 patterns.
+        // The SIMD searcher refuses more than 64 patterns: the long keywords are split into
+        // groups, each one more pass over clean text, so keep their number down.
         long.sort();
         long.dedup();
-        assert!(long.len() <= 64, "{} long keywords", long.len());
+        assert!(long.len() <= 2 * GROUP_MAX, "{} long keywords", long.len());
         assert!(long.iter().all(|k| k.len() <= 64));
     }
 
@@ -832,7 +891,7 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        for finder in [&pf.long, &pf.short] {
+        for finder in pf.long.iter().chain([&pf.short]).map(|g| &g.finder) {
             let mut total = 0;
             for _ in 0..300 {
                 let mut hay = Vec::new();
@@ -867,7 +926,10 @@ mod tests {
         }
         assert_eq!(direct, DIRECT_SCAN_BUDGET / 1000);
         assert!(!pf.direct(1), "then the searcher, for good");
-        assert!(pf.long.fast.get().is_none(), "deciding builds nothing");
+        assert!(
+            pf.long.iter().all(|g| g.finder.fast.get().is_none()),
+            "deciding builds nothing"
+        );
     }
 
     #[test]

@@ -123,13 +123,13 @@ const fn line(id: &'static str, exact_keywords: bool, patterns: &'static [Patter
 use checks::{
     auth_header, aws_access_key, aws_secret_key, basic_decodes, bearer_loose, curl_user,
     env_assignment, generic_secret, group1, mysql_password, password_value,
-    registry_login_password, token_flag_value, twilio, url_credentials, whole,
+    registry_login_password, service_secret, token_flag_value, twilio, url_credentials, whole,
 };
 
 /// The replacement label for values under secret-looking JSON keys (`redact_json`).
 pub(crate) const JSON_SECRET_KEY: &str = "json-secret-key";
 
-pub(crate) const N_FAMILIES: usize = 31;
+pub(crate) const N_FAMILIES: usize = 60;
 
 /// Keywords of the "key" nouns: `api_key`/`api-key` fold to `_key`; the unseparated
 /// compounds get their own rare spelling (`apikey`, access`skey`, priva`tekey`,
@@ -189,7 +189,13 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         true,
         &[p(
             &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
-            r"\bgh[pousr]_[A-Za-z0-9]{36,}\b",
+            r"\bgh[pousr]_[A-Za-z0-9_]{36,}\b",
+            whole,
+        ),
+        // The app installation token format announced for 2026: `ghs_<id>_<jwt>`.
+        p(
+            &["ghs_"],
+            r"\bghs_[0-9]{1,20}_[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
             whole,
         )],
     ),
@@ -217,7 +223,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         &[
             p(
                 &["xox"],
-                r"\bxox(?:[abposr]|e(?:\.xox[abposr])?)-[0-9A-Za-z-]{10,}",
+                r"\bxox(?:[abposr]|e(?:\.xox[abposr])?)-[0-9][0-9A-Za-z-]{9,}",
                 whole,
             ),
             p(&["xapp-"], r"\bxapp-[0-9]+-[A-Za-z0-9-]{20,}", whole),
@@ -288,8 +294,8 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         true,
         &[
             p(
-                &["k_live_", "k_test_"],
-                r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{10,}\b",
+                &["k_live_", "k_test_", "k_prod_"],
+                r"\b[sr]k_(?:live|test|prod)_[0-9A-Za-z]{10,}\b",
                 whole,
             ),
             p(&["whsec_"], r"\bwhsec_[A-Za-z0-9+/=]{24,}", whole),
@@ -315,7 +321,10 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
     line(
         "huggingface-token",
         true,
-        &[p(&["hf_"], r"\bhf_[A-Za-z0-9]{34,40}\b", whole)],
+        &[
+            p(&["hf_"], r"\bhf_[A-Za-z0-9]{34,40}\b", whole),
+            p(&["api_org_"], r"\bapi_org_[A-Za-z]{34}\b", whole),
+        ],
     ),
     line(
         "sendgrid-key",
@@ -351,7 +360,7 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         true,
         &[p(
             &["shp"],
-            r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b",
+            r"\bshp(?:at|ca|pa|ss)_[A-Za-z0-9]{32,64}\b",
             whole,
         )],
     ),
@@ -369,11 +378,219 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
         ],
     ),
     line(
+        "docker-hub-token",
+        true,
+        &[p(&["dckr_"], r"\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{20,}", whole)],
+    ),
+    line(
+        "discord-webhook",
+        false,
+        &[p(
+            &["discord"],
+            r"(?i:discord(?:app)?\.com)/api/webhooks/[0-9]{15,22}/([A-Za-z0-9_-]{40,100})",
+            group1,
+        )],
+    ),
+    // Bot tokens have no prefix of their own (the first part is the bot's ID in base64): they
+    // are looked for only in text that mentions Discord, like Twilio keys.
+    Family {
+        id: "discord-token",
+        exact_keywords: false,
+        scope: Scope::Document,
+        patterns: &[p(
+            &["discord"],
+            r"\b[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}\b",
+            whole,
+        )],
+    },
+    line(
+        "telegram-bot-token",
+        true,
+        &[p(
+            &[":AA"],
+            r"(?:^|[^0-9A-Za-z_-]|bot)([0-9]{5,16}:AA[A-Za-z0-9_-]{33})(?:[^A-Za-z0-9_-]|$)",
+            group1,
+        )],
+    ),
+    line(
+        "sourcegraph-token",
+        true,
+        &[p(
+            &["sgp_"],
+            r"\bsgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}\b",
+            whole,
+        )],
+    ),
+    line(
+        "vercel-token",
+        true,
+        &[p(
+            &["vcp_", "vci_", "vca_", "vcr_", "vck_"],
+            r"\bvc[piark]_[A-Za-z0-9]{20,60}\b",
+            whole,
+        )],
+    ),
+    line(
+        "tailscale-key",
+        true,
+        &[p(
+            &["tskey-"],
+            r"\btskey-[a-z]{2,20}-[0-9A-Za-z_]{8,40}-[0-9A-Za-z_]{16,60}\b",
+            whole,
+        )],
+    ),
+    line(
+        "vault-token",
+        true,
+        &[p(
+            &["hvs.", "hvb.", "hvr."],
+            r"\bhv[sbr]\.[A-Za-z0-9_-]{90,300}",
+            whole,
+        )],
+    ),
+    line(
+        "facebook-token",
+        true,
+        &[p(&["EAA"], r"\bEAA[A-Z][A-Za-z0-9]{80,}\b", whole)],
+    ),
+    line(
+        "square-token",
+        true,
+        &[p(
+            &["EAA", "sq0a", "sq0c"],
+            r"\b(EAAA[A-Za-z0-9_-]{60}|sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43})(?:[^A-Za-z0-9_-]|$)",
+            group1,
+        )],
+    ),
+    line(
+        "notion-token",
+        true,
+        &[p(&["ntn_"], r"\bntn_[0-9]{11}[A-Za-z0-9]{35}\b", whole)],
+    ),
+    line(
+        "flyio-token",
+        true,
+        &[p(
+            &["fo1_", "fm1a", "fm1r", "fm2_"],
+            r"\b(?:fo1_[A-Za-z0-9_-]{43}|fm1[ar]_[A-Za-z0-9+/]{100,}={0,3}|fm2_[A-Za-z0-9+/]{100,}={0,3})",
+            whole,
+        )],
+    ),
+    line(
+        "cloudflare-token",
+        true,
+        &[p(
+            &["cfk_", "cfut", "cfat", "v1.0-"],
+            r"\b(?:cf(?:k|ut|at)_[A-Za-z0-9]{40}[0-9a-f]{8}|v1\.0-[0-9a-f]{24}-[0-9a-f]{146})\b",
+            whole,
+        )],
+    ),
+    line(
+        "heroku-key",
+        true,
+        &[p(&["HRKU-"], r"\bHRKU-AA[0-9A-Za-z_-]{58}\b", whole)],
+    ),
+    line(
+        "sentry-token",
+        true,
+        &[p(
+            &["sntrys_", "sntryu_"],
+            r"\b(?:sntrys_eyJ[A-Za-z0-9+/=_]{60,}|sntryu_[a-f0-9]{64}\b)",
+            whole,
+        )],
+    ),
+    line(
+        "databricks-token",
+        true,
+        &[p(&["dapi"], r"\bdapi[a-f0-9]{32}(?:-[0-9])?\b", whole)],
+    ),
+    line(
+        "1password-token",
+        true,
+        &[
+            p(&["ops_"], r"\bops_eyJ[A-Za-z0-9+/]{100,}={0,3}", whole),
+            p(
+                &["A3-"],
+                r"\bA3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}\b",
+                whole,
+            ),
+        ],
+    ),
+    line(
+        "azure-client-secret",
+        true,
+        &[p(
+            &["0Q~", "1Q~", "2Q~", "3Q~", "4Q~", "5Q~", "6Q~", "7Q~", "8Q~", "9Q~"],
+            r#"(?:^|[\\'"`\s>=:(,)])([A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'"`\s<),])"#,
+            group1,
+        )],
+    ),
+    line(
+        "figma-token",
+        true,
+        &[p(&["figd_"], r"\bfigd_[A-Za-z0-9_-]{40,200}", whole)],
+    ),
+    line(
+        "groq-key",
+        true,
+        &[p(&["gsk_"], r"\bgsk_[A-Za-z0-9]{52}\b", whole)],
+    ),
+    line(
+        "linear-key",
+        true,
+        &[p(&["lin_api_"], r"\blin_api_[A-Za-z0-9_]{32,128}\b", whole)],
+    ),
+    line(
+        "pulumi-token",
+        true,
+        &[p(&["pul-"], r"\bpul-[a-f0-9]{40}\b", whole)],
+    ),
+    line(
+        "prefect-key",
+        true,
+        &[p(&["pnu_"], r"\bpnu_[A-Za-z0-9]{36}\b", whole)],
+    ),
+    line(
+        "postman-key",
+        true,
+        &[p(&["PMAK-"], r"\bPMAK-[A-Fa-f0-9]{24}-[A-Fa-f0-9]{34}\b", whole)],
+    ),
+    line(
+        "doppler-token",
+        true,
+        &[p(&["dp.pt."], r"\bdp\.pt\.[A-Za-z0-9]{43}\b", whole)],
+    ),
+    line(
+        "rubygems-key",
+        true,
+        &[p(&["rubygems_"], r"\brubygems_[a-f0-9]{48}\b", whole)],
+    ),
+    line(
+        "age-secret-key",
+        true,
+        &[p(
+            &["AGE-SECRET-KEY-1"],
+            r"\bAGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}\b",
+            whole,
+        )],
+    ),
+    line(
+        "planetscale-token",
+        true,
+        &[p(
+            &["pscale_"],
+            r"\bpscale_(?:pw|tkn|oauth)_[A-Za-z0-9_=.-]{32,64}",
+            whole,
+        )],
+    ),
+    line(
         "jwt",
         true,
         &[p(
             &[".eyJ"],
-            r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+            // The signature is optional: an unsigned (`alg: none`) token is still a bearer
+            // credential wherever a server accepts it, and a truncated one still leaks claims.
+            r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?",
             whole,
         )],
     ),
@@ -512,6 +729,18 @@ pub(crate) static FAMILIES: [Family; N_FAMILIES] = [
             p(&["authoriz"], generic!("authorization"), generic_secret).near(Near::RawHeader),
             p(&["credential"], generic!("credentials?"), generic_secret).near(Near::AssignedValue),
         ],
+    ),
+    // Services whose credentials have no prefix: a value named after the service. After the
+    // other context rules, so `SENTRY_AUTH_TOKEN=x` stays an `env-assignment`
+    // (`cloudflare: "<hex>"`, `sumo_access_id = "su..."`) that looks machine-generated.
+    line(
+        "service-secret",
+        false,
+        &[p(
+            &["sumo", "discord", "telegr", "cloudflare", "facebook", "heroku", "sentry"],
+            r#"(?i)(?:sumo|discord|telegram|cloudflare|facebook|heroku|sentry)[A-Za-z0-9_-]*["']?[ \t]*(?:=>|:=|=|:)[ \t]*(?:"([^"\n]+)"|'([^'\n]+)'|`([^`\n]+)`|([^\s"'`,;{}()\[\]<>|&]+))"#,
+            service_secret,
+        ).near(Near::AssignedValue)],
     ),
     // Listed last: it has no patterns of its own (redact_json assigns it), it is here so that
     // `families()` and the corpus see every label redaction can produce.
