@@ -122,6 +122,24 @@ enum Cmd {
         #[arg(long, value_name = "CMD", default_value = codex_shim::install::DEFAULT_COMMAND)]
         command: String,
     },
+    /// Check that capture works here, and say how to fix what does not (exit 1 if it would not).
+    #[command(
+        after_help = "Examples:\n  codex-shim doctor\n  codex-shim doctor --repo ~/src/app --codex ~/.npm-global/bin/codex\n\n\
+        Checks the shim on PATH, the hooks in <repo>/.codex/hooks.json and $CODEX_HOME/hooks.json, \
+        the Codex CLI and its hooks feature, project and hook trust, the log and its newest record. \
+        Writes nothing."
+    )]
+    Doctor {
+        /// The repository to check [default: the git top level of the current directory].
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+        /// Check this log instead of the default.
+        #[arg(long, value_name = "PATH")]
+        log: Option<PathBuf>,
+        /// The Codex CLI to ask [default: `codex` on PATH].
+        #[arg(long, value_name = "PATH")]
+        codex: Option<PathBuf>,
+    },
 }
 
 /// The C entry point (see the crate docs for why not Rust's `fn main`).
@@ -200,6 +218,9 @@ fn run() -> ! {
                 uninstall,
                 command,
             })
+        }
+        Cmd::Doctor { repo, log, codex } => {
+            codex_shim::doctor::run(&codex_shim::doctor::DoctorOptions { repo, log, codex })
         }
     };
     std::process::exit(code);
