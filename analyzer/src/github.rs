@@ -495,10 +495,12 @@ impl Extension for GithubStage {
 
         let all = [&o1, &o2, &o3];
         if !ctx.apply {
+            // Said once, plainly: why nothing would reach GitHub, and what turns it on.
             if let Some(reason) = all.iter().find_map(|o| o.reason.as_ref()) {
                 out.warnings.push(format!(
-                    "{reason}: an apply would keep {} item(s) pending in the state for the next run",
-                    state.pending.len()
+                    "GitHub publishing is off ({}): set GITHUB_TOKEN and --github-repo OWNER/NAME \
+                     (or $GITHUB_REPOSITORY) and pass --apply to publish tickets, the rolling issue and the PR",
+                    reason.trim_start_matches("not published: ")
                 ));
             }
         } else if let Some(reason) = all.iter().find_map(|o| o.reason.as_ref()) {
