@@ -18,9 +18,8 @@ pub const EXIT_RUNTIME: u8 = 1;
 
 /// `--now`: an RFC 3339 time.
 pub fn now(s: &str) -> Result<DateTime<Utc>, String> {
-    codex_contract::record::parse_ts(s.trim()).ok_or_else(|| {
-        format!("{s:?} is not an RFC 3339 time; use e.g. 2026-03-02T13:10:00Z")
-    })
+    codex_contract::record::parse_ts(s.trim())
+        .ok_or_else(|| format!("{s:?} is not an RFC 3339 time; use e.g. 2026-03-02T13:10:00Z"))
 }
 
 /// `--window`, `--rollup`: a duration such as `12h`, `30m`, `7d`, `1h30m`. Checked here and
@@ -86,7 +85,10 @@ mod tests {
     fn one_message_per_kind() {
         assert!(now("2026-11-22T13:10:00Z").is_ok());
         let e = now("garbage").unwrap_err();
-        assert!(e.contains("RFC 3339") && e.contains("2026-03-02T13:10:00Z"), "{e}");
+        assert!(
+            e.contains("RFC 3339") && e.contains("2026-03-02T13:10:00Z"),
+            "{e}"
+        );
         assert_eq!(duration(" 12h ").unwrap(), "12h");
         let e = duration("12x").unwrap_err();
         assert!(e.contains("12x") && e.contains("e.g. 12h"), "{e}");

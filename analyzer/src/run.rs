@@ -765,14 +765,26 @@ pub const EMPTY_WINDOW: &str = "no records in the ";
 /// When the windows hold no records but the log has some: one line with the newest record's
 /// time and the `--now` that would include it, instead of a silently empty analysis.
 pub fn empty_window_warning(ctx: &RunContext, t: &LogInput) -> Option<String> {
-    let in_window = t.counts.in_window + t.extra_sources.iter().map(|s| s.counts.in_window).sum::<u64>();
-    let records = t.counts.records + t.extra_sources.iter().map(|s| s.counts.records).sum::<u64>();
+    let in_window = t.counts.in_window
+        + t.extra_sources
+            .iter()
+            .map(|s| s.counts.in_window)
+            .sum::<u64>();
+    let records = t.counts.records
+        + t.extra_sources
+            .iter()
+            .map(|s| s.counts.records)
+            .sum::<u64>();
     if in_window > 0 || records == 0 {
         return None;
     }
     let newest = std::iter::once(&t.counts)
         .chain(t.extra_sources.iter().map(|s| &s.counts))
-        .filter_map(|c| c.newest.as_deref().and_then(codex_contract::record::parse_ts))
+        .filter_map(|c| {
+            c.newest
+                .as_deref()
+                .and_then(codex_contract::record::parse_ts)
+        })
         .max()?;
     let window = crate::config::format_duration(ctx.rollup.length());
     let when = if newest >= ctx.now { "after" } else { "before" };

@@ -289,7 +289,10 @@ fn check_hooks(
                 Ok(v) => v,
                 Err(e) => {
                     checks.push(Check::fail(
-                        format!("{} is not valid JSON ({e}): Codex loads none of its hooks", path.display()),
+                        format!(
+                            "{} is not valid JSON ({e}): Codex loads none of its hooks",
+                            path.display()
+                        ),
                         "fix or move the file, then run `codex-shim install` again",
                     ));
                     continue;
@@ -450,7 +453,11 @@ fn run_capture(bin: &Path, args: &[&str]) -> Result<String, String> {
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         return Err(format!("exited with {} {last}", out.status));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -756,7 +763,10 @@ mod tests {
                 ("Stop".into(), "'/my dir/codex-shim' hook".into()),
             ]
         );
-        assert_eq!(program_of("'/my dir/codex-shim' hook"), "/my dir/codex-shim");
+        assert_eq!(
+            program_of("'/my dir/codex-shim' hook"),
+            "/my dir/codex-shim"
+        );
         assert_eq!(program_of("codex-shim hook --log /l"), "codex-shim");
     }
 

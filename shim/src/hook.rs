@@ -35,7 +35,6 @@ const RESERVE: Duration = Duration::from_millis(500);
 /// How much of the log's tail a `PermissionRequest` searches for its `PreToolUse`.
 const PERMISSION_LOOKBACK: u64 = 256 * 1024;
 
-
 /// Options of one hook run.
 #[derive(Debug, Default, Clone)]
 pub struct HookOptions {

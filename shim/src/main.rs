@@ -236,7 +236,10 @@ fn run() -> ! {
             target: if user {
                 codex_shim::install::Target::User
             } else {
-                repo.map_or(codex_shim::install::Target::Here, codex_shim::install::Target::Repo)
+                repo.map_or(
+                    codex_shim::install::Target::Here,
+                    codex_shim::install::Target::Repo,
+                )
             },
             uninstall,
             command,

@@ -18,6 +18,8 @@ fn subcommands(help: &str) -> Vec<String> {
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
         .take_while(|l| l.starts_with("  "))
+        // Wrapped descriptions are indented further than the command names.
+        .filter(|l| !l.starts_with("   "))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|c| *c != "help")
         .map(str::to_string)
@@ -81,7 +83,9 @@ fn check_help(bin: &Path, name: &str) -> usize {
                 continue; // a switch: its default is off
             }
             assert!(
-                text.contains("[default:") || text.contains("e.g.") || text.contains("[possible values:"),
+                text.contains("[default:")
+                    || text.contains("e.g.")
+                    || text.contains("[possible values:"),
                 "{name} {sub} {flag}: says neither its default nor an example: {text:?}"
             );
         }
@@ -168,7 +172,10 @@ fn the_same_bad_value_gets_the_same_message_and_exit_code_everywhere() {
             "{args:?}: {err}"
         );
     }
-    assert!(!repo.path().join("out").exists(), "a usage error writes nothing");
+    assert!(
+        !repo.path().join("out").exists(),
+        "a usage error writes nothing"
+    );
 }
 
 #[test]

@@ -79,9 +79,15 @@ fn install_script_installs_both_binaries_where_it_says() {
         err.contains(&format!("are in {}", bin.display())),
         "says where: {err}"
     );
-    assert!(err.contains("is not on PATH"), "a temp root is not on PATH: {err}");
+    assert!(
+        err.contains("is not on PATH"),
+        "a temp root is not on PATH: {err}"
+    );
     for name in ["codex-shim", "codex-analyzer"] {
-        let v = Command::new(bin.join(name)).arg("--version").output().unwrap();
+        let v = Command::new(bin.join(name))
+            .arg("--version")
+            .output()
+            .unwrap();
         assert!(v.status.success(), "{name} --version");
         assert!(
             String::from_utf8_lossy(&v.stdout).starts_with(name),

@@ -105,17 +105,26 @@ fn a_working_setup_passes_every_check_and_reports_the_newest_record() {
         "the shim on PATH: {text}"
     );
     let hooks = line_with(&text, "hooks in ");
-    assert!(hooks.starts_with("ok") && hooks.contains("12 of 12 events"), "{hooks}");
+    assert!(
+        hooks.starts_with("ok") && hooks.contains("12 of 12 events"),
+        "{hooks}"
+    );
     assert!(hooks.contains(&w.top().join(".codex/hooks.json").display().to_string()));
     assert!(line_with(&text, "runs this codex-shim").starts_with("ok"));
     let codex = line_with(&text, "supports hooks");
-    assert!(codex.starts_with("ok") && codex.contains(CODEX_VERSION), "{codex}");
+    assert!(
+        codex.starts_with("ok") && codex.contains(CODEX_VERSION),
+        "{codex}"
+    );
     assert!(line_with(&text, "is trusted in").starts_with("ok"));
     assert!(line_with(&text, "1 trusted hook").starts_with("ok"));
     let log = w.top().join(".codex/toolcalls.ndjson");
     assert!(line_with(&text, &format!("log {} can be written", log.display())).starts_with("ok"));
     let newest = line_with(&text, "the newest at");
-    assert!(newest.starts_with("ok") && newest.contains(" s ago"), "{newest}");
+    assert!(
+        newest.starts_with("ok") && newest.contains(" s ago"),
+        "{newest}"
+    );
     assert!(text.trim_end().ends_with("Capture should work."), "{text}");
 }
 
@@ -128,7 +137,10 @@ fn no_hooks_fails_with_the_install_command() {
     let l = line_with(&text, "no codex-shim hooks in");
     assert!(l.starts_with("FAIL"), "{l}");
     assert!(text.contains("fix: run `codex-shim install`"), "{text}");
-    assert!(text.contains("Capture would not work: 1 problem "), "{text}");
+    assert!(
+        text.contains("Capture would not work: 1 problem "),
+        "{text}"
+    );
 }
 
 #[test]
@@ -147,7 +159,10 @@ fn an_untrusted_project_and_untrusted_hooks_are_explained() {
     let w = World::new();
     w.install(&[]);
     let (code, text) = w.doctor(&[]);
-    assert_eq!(code, 1, "project hooks of an untrusted project never load: {text}");
+    assert_eq!(
+        code, 1,
+        "project hooks of an untrusted project never load: {text}"
+    );
     assert!(line_with(&text, "is not trusted in").starts_with("FAIL"));
     assert!(text.contains("codex exec --trust"), "{text}");
     let hooks = line_with(&text, "no hook has been trusted");
@@ -178,12 +193,20 @@ fn a_missing_codex_and_an_unwritable_log_fail() {
     let w = World::new();
     w.install(&[]);
     w.trust("");
-    let (code, text) = w.doctor(&["--codex", "/nowhere/codex", "--log", "/etc/passwd/calls.ndjson"]);
+    let (code, text) = w.doctor(&[
+        "--codex",
+        "/nowhere/codex",
+        "--log",
+        "/etc/passwd/calls.ndjson",
+    ]);
     assert_eq!(code, 1, "{text}");
     assert!(line_with(&text, "`/nowhere/codex`) is not found").starts_with("FAIL"));
     let log = line_with(&text, "log /etc/passwd/calls.ndjson cannot be written");
     assert!(log.starts_with("FAIL"), "{log}");
-    assert!(text.contains("Capture would not work: 2 problems"), "{text}");
+    assert!(
+        text.contains("Capture would not work: 2 problems"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -420,7 +420,10 @@ impl Newest {
     }
 
     fn into_ts(self) -> Option<String> {
-        let text = self.text.as_deref().and_then(codex_contract::record::parse_ts);
+        let text = self
+            .text
+            .as_deref()
+            .and_then(codex_contract::record::parse_ts);
         text.max(self.parsed).map(format_ts)
     }
 }

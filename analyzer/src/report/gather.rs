@@ -123,9 +123,17 @@ pub fn gather(req: &ReportRequest) -> anyhow::Result<ReportData> {
     };
     let newest = std::iter::once(&tc.counts)
         .chain(tc.extra_sources.iter().map(|s| &s.counts))
-        .filter_map(|c| c.newest.as_deref().and_then(codex_contract::record::parse_ts))
+        .filter_map(|c| {
+            c.newest
+                .as_deref()
+                .and_then(codex_contract::record::parse_ts)
+        })
         .max();
-    let in_window = tc.counts.in_window + tc.extra_sources.iter().map(|s| s.counts.in_window).sum::<u64>();
+    let in_window = tc.counts.in_window
+        + tc.extra_sources
+            .iter()
+            .map(|s| s.counts.in_window)
+            .sum::<u64>();
     let now = parse_ts_or_now(&out.now);
     let newest = match newest {
         Some(n) if in_window == 0 && n < now => n,
@@ -161,14 +169,7 @@ fn gather_once(req: &ReportRequest) -> anyhow::Result<(ReportData, RunOutput)> {
     let now = capture.now.unwrap_or_else(Utc::now);
     let sig = signals::analyze(&capture.calls, &capture.session_events);
     let clusters = cluster::cluster(&capture.calls, &ClusterOptions::at(now));
-    let data = assemble(
-        &out,
-        &state,
-        &sig,
-        &clusters,
-        &capture,
-        req.now.is_none(),
-    );
+    let data = assemble(&out, &state, &sig, &clusters, &capture, req.now.is_none());
     Ok((data, out))
 }
 
