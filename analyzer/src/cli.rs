@@ -22,8 +22,10 @@ use crate::run::{self, RunRequest};
     about = "Twice-daily analysis of agent tool calls, git, PRs and CI: findings, state, run log, GitHub tickets and PR, Harbor tasks.",
     long_about = "Twice-daily analysis of agent tool calls, git history, PRs and CI logs.\n\n\
                   `run` is a dry run unless --apply is given; with --apply and GITHUB_TOKEN it \
-                  publishes tickets, the rolling issue and one draft PR per run. See \
-                  docs/analyzer.md and docs/github.md."
+                  publishes tickets, the rolling issue and one draft PR per run. Run \
+                  `codex-analyzer <command> --help` for each command's flags and examples.\n\n\
+                  Exit codes: 0 success, 1 runtime error (unreadable input, git or network \
+                  failure, bad config), 2 usage error (a flag or its value is wrong)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -36,26 +38,23 @@ pub enum Command {
     Run(RunArgs),
     /// Print the run ID (YYYY-MM-DD-AM|PM in America/Phoenix) of --now.
     RunId(RunIdArgs),
-    /// Write one Harbor eval task per friction cluster (see docs/closed-loop.md).
+    /// Write one Harbor eval task per friction cluster, highest impact first.
     ExportHarbor(crate::harbor::ExportArgs),
-    /// Write a self-contained HTML report with charts (see docs/report.md); prints its path.
+    /// Write a self-contained HTML report with charts; prints its path.
     Report(ReportArgs),
-}
-
-fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
-    codex_contract::record::parse_ts(s)
-        .ok_or_else(|| format!("{s:?} is not an RFC 3339 time; use e.g. 2026-03-02T13:10:00Z"))
 }
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The repository to analyze (default: the git top level of the current directory).
+    /// The repository to analyze (any directory inside it) [default: the git top level of
+    /// the current directory].
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
-    /// The reference time, RFC 3339 (default: now). Fixes the run ID and the windows.
-    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    /// The reference time, RFC 3339, e.g. 2026-11-22T13:10:00Z [default: now]. Fixes the run
+    /// ID and the windows.
+    #[arg(long, value_name = "RFC3339", value_parser = crate::args::now)]
     pub now: Option<DateTime<Utc>>,
-    /// Write the run log and the state (default: dry run, nothing is written).
+    /// Write the run log and the state (without it: a dry run, nothing is written).
     #[arg(long)]
     pub apply: bool,
     /// Run even if the run ID was already processed.
@@ -64,23 +63,27 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// The primary window (default from config: 12h). Units: s, m, h, d, w.
-    #[arg(long, value_name = "DURATION")]
+    /// The primary window, e.g. 12h, 90m, 2d (units s, m, h, d, w) [default: the config's
+    /// `window`, 12h].
+    #[arg(long, value_name = "DURATION", value_parser = crate::args::duration)]
     pub window: Option<String>,
-    /// The rollup window the rules count over (default from config: 24h).
-    #[arg(long, value_name = "DURATION")]
+    /// The rollup window the rules count over, e.g. 24h, 7d [default: the config's `rollup`,
+    /// 24h].
+    #[arg(long, value_name = "DURATION", value_parser = crate::args::duration)]
     pub rollup: Option<String>,
-    /// The tool-call log (default: $CODEX_TOOLCALLS_LOG, else <repo>/.codex/toolcalls.ndjson).
+    /// The tool-call log [default: $CODEX_TOOLCALLS_LOG, else <repo>/.codex/toolcalls.ndjson].
     #[arg(long, value_name = "PATH")]
     pub log: Option<PathBuf>,
-    /// A folder of CI logs (.log/.txt and JUnit .xml) (default from config: .codex/ci-logs).
+    /// A folder of CI logs (.log/.txt and JUnit .xml) [default: the config's `ci_logs_dir`,
+    /// .codex/ci-logs].
     #[arg(long = "ci-logs", value_name = "DIR")]
     pub ci_logs: Option<PathBuf>,
-    /// The config file (default: <repo>/.codex/improvement.toml when present).
+    /// The config file [default: <repo>/.codex/improvement.toml when present, else built-in
+    /// defaults].
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// The GitHub repository to read signals from and publish to (default:
-    /// $GITHUB_REPOSITORY). Publishing also needs --apply and $GITHUB_TOKEN.
+    /// The GitHub repository to read signals from and publish to, e.g. octo/app [default:
+    /// $GITHUB_REPOSITORY]. Publishing also needs --apply and $GITHUB_TOKEN.
     #[arg(long = "github-repo", value_name = "OWNER/NAME")]
     pub github_repo: Option<String>,
     /// Turn the semantic layer on for this run even when `[semantic] enabled` is false: an
@@ -92,29 +95,34 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct RunIdArgs {
-    /// The instant, RFC 3339 (default: now).
-    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    /// The instant, RFC 3339, e.g. 2026-11-22T13:10:00Z [default: now].
+    #[arg(long, value_name = "RFC3339", value_parser = crate::args::now)]
     pub now: Option<DateTime<Utc>>,
 }
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// The repository (default: the git top level of the current directory).
+    /// The repository (any directory inside it) [default: the git top level of the current
+    /// directory].
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
-    /// The HTML file to write (default: report.html in the current directory).
+    /// The HTML file to write, e.g. out/report.html [default: report.html in the current
+    /// directory].
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
-    /// The reference time, RFC 3339 (default: now, shown in the report).
-    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    /// The reference time, RFC 3339, e.g. 2026-11-22T13:10:00Z [default: now, shown in the
+    /// report].
+    #[arg(long, value_name = "RFC3339", value_parser = crate::args::now)]
     pub now: Option<DateTime<Utc>>,
-    /// The tool-call log (default: $CODEX_TOOLCALLS_LOG, else <repo>/.codex/toolcalls.ndjson).
+    /// The tool-call log [default: $CODEX_TOOLCALLS_LOG, else <repo>/.codex/toolcalls.ndjson].
     #[arg(long, value_name = "PATH")]
     pub log: Option<PathBuf>,
-    /// The window the report covers (default from config: the 24h rollup).
-    #[arg(long, value_name = "DURATION")]
+    /// The window the report covers, e.g. 24h, 30d [default: the last 7 days, reaching back
+    /// to the newest record when the last 7 days hold none].
+    #[arg(long, value_name = "DURATION", value_parser = crate::args::duration)]
     pub window: Option<String>,
-    /// The config file (default: <repo>/.codex/improvement.toml when present).
+    /// The config file [default: <repo>/.codex/improvement.toml when present, else built-in
+    /// defaults].
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 }
@@ -156,7 +164,12 @@ pub fn dispatch(cli: Cli) -> ExitCode {
                 config: a.config,
             };
             match crate::report::generate(&req) {
-                Ok(w) => print(&format!("{}\n", w.path.display())),
+                Ok(w) => {
+                    if let Some(n) = &w.notice {
+                        eprintln!("codex-analyzer report: note: {n}");
+                    }
+                    print(&format!("{}\n", w.path.display()))
+                }
                 Err(e) => {
                     eprintln!("codex-analyzer: {e:#}");
                     ExitCode::FAILURE

@@ -175,13 +175,12 @@ fn focus(clusters: &[Cluster], top: usize) -> Option<String> {
         let cmd = c.last_command.as_deref().unwrap_or(&c.command_template);
         let _ = write!(
             s,
-            "- {} ({}) failed with `{}` {} times in {} session{} — impact {:.2}",
+            "- {} ({}) failed with `{}` {} in {} — impact {:.2}",
             code_span(&crate::finding::sample(cmd, 120)),
             c.tool,
             c.error_type,
-            c.count,
-            c.sessions,
-            if c.sessions == 1 { "" } else { "s" },
+            crate::args::plural(c.count, "time"),
+            crate::args::plural(c.sessions, "session"),
             c.impact
         );
         match &c.working_alternative {

@@ -432,7 +432,7 @@ impl Extension for GithubStage {
             section: LogSection::AutoCreatedTickets,
             markdown: format!(
                 "GitHub (tickets and rolling issue): {}.",
-                combined_summary(&[&o1, &o2])
+                combined_summary(&[&o1, &o2], ctx.apply)
             ),
         });
 
@@ -509,30 +509,26 @@ impl Extension for GithubStage {
         pending.keep(&o3, state);
 
         let all = [&o1, &o2, &o3];
-        if !ctx.apply {
+        // A dry run says why nothing would be published in its summary line, once.
+        if ctx.apply {
             if let Some(reason) = all.iter().find_map(|o| o.reason.as_ref()) {
                 out.warnings.push(format!(
-                    "{reason}: an apply would keep {} item(s) pending in the state for the next run",
+                    "{reason}: the local run log and state are complete; {} item(s) are kept pending in the state for the next run",
+                    state.pending.len()
+                ));
+            } else if !state.pending.is_empty() {
+                out.warnings.push(format!(
+                    "GitHub publishing incomplete: {} item(s) kept pending in the state for the next run",
                     state.pending.len()
                 ));
             }
-        } else if let Some(reason) = all.iter().find_map(|o| o.reason.as_ref()) {
-            out.warnings.push(format!(
-                "{reason}: the local run log and state are complete; {} item(s) are kept pending in the state for the next run",
-                state.pending.len()
-            ));
-        } else if !state.pending.is_empty() {
-            out.warnings.push(format!(
-                "GitHub publishing incomplete: {} item(s) kept pending in the state for the next run",
-                state.pending.len()
-            ));
         }
         set_publish(
             out,
             json!({
                 "status": combined_status(&all),
                 "reason": o1.reason.clone(),
-                "summary": combined_summary(&all),
+                "summary": combined_summary(&all, ctx.apply),
                 "results": all.iter().flat_map(|o| o.results.iter()).collect::<Vec<&ItemResult>>(),
                 "pending": state.pending.len(),
                 "writes": all.iter().map(|o| o.writes).sum::<u32>(),
@@ -1385,8 +1381,16 @@ fn combined_status(all: &[&PublishOutcome]) -> &'static str {
     }
 }
 
-/// One line for the log and the output.
-fn combined_summary(all: &[&PublishOutcome]) -> String {
+/// One line for the log and the output. A dry run that could not publish anyway says so
+/// plainly, once, with what turns publishing on (nothing is "kept pending" by a dry run).
+fn combined_summary(all: &[&PublishOutcome], apply: bool) -> String {
+    if let Some(reason) = all.iter().find_map(|o| o.reason.clone()).filter(|_| !apply) {
+        return format!(
+            "publishing is off ({}): set GITHUB_TOKEN and --github-repo OWNER/NAME (or \
+             $GITHUB_REPOSITORY) and pass --apply to publish tickets, the rolling issue and the PR",
+            reason.trim_start_matches("not published: ")
+        );
+    }
     if let Some(reason) = all.iter().find_map(|o| o.reason.clone()) {
         let pending: usize = all.iter().map(|o| o.pending.len()).sum();
         return format!("{reason}; {pending} item(s) kept pending for the next run");

@@ -176,13 +176,12 @@ fn render_block(entries: &[Entry]) -> String {
     }
     for (i, e) in entries.iter().enumerate() {
         s.push_str(&format!(
-            "{}. {} failed with `{}` {} times in {} session{} (last {}).\n",
+            "{}. {} failed with `{}` {} in {} (last {}).\n",
             i + 1,
             code_span(&e.command),
             e.error_type,
-            e.count,
-            e.sessions,
-            if e.sessions == 1 { "" } else { "s" },
+            crate::args::plural(e.count, "time"),
+            crate::args::plural(e.sessions, "session"),
             e.last_seen
         ));
         if !e.evidence.is_empty() {

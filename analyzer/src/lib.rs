@@ -8,6 +8,7 @@
 //! (`signals`, `cluster`, wired in by `closed_loop`; `guidance`, `harbor`) and GitHub
 //! (`publish`, wired in by `github`) plug into the run as extensions.
 
+pub mod args;
 pub mod cli;
 pub mod closed_loop;
 pub mod cluster;

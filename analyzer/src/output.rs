@@ -100,6 +100,8 @@ fn text(out: &RunOutput, st: Style) -> String {
     let mut s = String::new();
     let mode = match out.mode {
         Mode::DryRun => "dry run: nothing is written",
+        // A skipped --apply run wrote nothing: it is not headed "applied".
+        Mode::Apply if out.skipped => "skipped: nothing is written",
         Mode::Apply => "applied",
     };
     let _ = writeln!(
@@ -139,11 +141,11 @@ fn text(out: &RunOutput, st: Style) -> String {
         let (p, r) = (&m.tool_calls.primary, &m.tool_calls.rollup);
         let _ = writeln!(
             s,
-            "{:<12} {}: {} calls in {} sessions, {} failed ({}), {} unknown",
+            "{:<12} {}: {} in {}, {} failed ({}), {} unknown",
             st.bold("Tool calls"),
             out.windows.primary.length,
-            p.calls,
-            p.sessions,
+            crate::args::plural(p.calls, "call"),
+            crate::args::plural(p.sessions, "session"),
             p.failed,
             pct_or_na(p.failure_rate),
             p.unknown

@@ -78,23 +78,7 @@ pub struct RunContext {
 impl RunContext {
     pub fn resolve(req: &RunRequest) -> anyhow::Result<RunContext> {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        let repo = match &req.repo {
-            Some(r) => {
-                let r = if r.is_absolute() {
-                    r.clone()
-                } else {
-                    cwd.join(r)
-                };
-                if !r.is_dir() {
-                    bail!(
-                        "--repo {} is not a directory; pass the repository's top level",
-                        r.display()
-                    );
-                }
-                r
-            }
-            None => codex_contract::paths::git_top_level(&cwd).unwrap_or(cwd.clone()),
-        };
+        let repo = crate::args::repo(req.repo.as_deref())?;
         let (config, config_path) = Config::load(req.config.as_deref(), &repo)?;
         let window_s = req.window.as_deref().unwrap_or(&config.analysis.window);
         let rollup_s = req.rollup.as_deref().unwrap_or(&config.analysis.rollup);
@@ -721,11 +705,15 @@ pub fn run_with(
 
 fn warn_inputs(ctx: &RunContext, signals: &Signals, out: &mut RunOutput) {
     let t = &signals.tool_calls.input;
+    // Paths in warnings are for pasting: relative to the current directory, else absolute.
+    let log = crate::args::pasteable(&ctx.toolcalls_log);
     if !t.exists {
         out.warnings.push(format!(
-            "no tool-call log at {} yet: install the capture shim (`codex-shim install`) or pass --log",
-            t.path
+            "no tool-call log at {log} yet: install the capture shim (`codex-shim install`) or pass --log"
         ));
+    }
+    if let Some(w) = empty_window_warning(ctx, t) {
+        out.warnings.push(w);
     }
     if t.counts.skipped > 0 {
         let first = t
@@ -742,19 +730,19 @@ fn warn_inputs(ctx: &RunContext, signals: &Signals, out: &mut RunOutput) {
             })
             .unwrap_or_default();
         out.warnings.push(format!(
-            "{} line(s) of {} could not be read and were skipped{first}",
-            t.counts.skipped, t.path
+            "{} of {log} could not be read and were skipped{first}",
+            crate::args::plural(t.counts.skipped, "line")
         ));
     }
     if t.counts.bad_timestamps > 0 {
         out.warnings.push(format!(
-            "{} record(s) of {} have an unparsable `ts` and were ignored",
-            t.counts.bad_timestamps, t.path
+            "{} of {log} with an unparsable `ts` ignored",
+            crate::args::plural(t.counts.bad_timestamps, "record")
         ));
     }
     if let Some(e) = &t.counts.read_error {
         out.warnings
-            .push(format!("reading {} stopped early: {e}", t.path));
+            .push(format!("reading {log} stopped early: {e}"));
     }
     for p in &signals.ci.problems {
         out.warnings.push(format!("CI log skipped: {p}"));
@@ -777,10 +765,54 @@ fn warn_inputs(ctx: &RunContext, signals: &Signals, out: &mut RunOutput) {
     if let Some(e) = &signals.git_error {
         out.warnings.push(format!(
             "git history of {} unavailable, git rules skipped: {}",
-            ctx.display(&ctx.repo),
+            crate::args::pasteable(&ctx.repo),
             finding::sample(e, 300)
         ));
     }
+}
+
+/// How [`empty_window_warning`] begins (the report finds it by this).
+pub const EMPTY_WINDOW: &str = "no records in the ";
+
+/// When the windows hold no records but the log has some: one line with the newest record's
+/// time and the `--now` that would include it, instead of a silently empty analysis.
+pub fn empty_window_warning(ctx: &RunContext, t: &LogInput) -> Option<String> {
+    let in_window = t.counts.in_window
+        + t.extra_sources
+            .iter()
+            .map(|s| s.counts.in_window)
+            .sum::<u64>();
+    let records = t.counts.records
+        + t.extra_sources
+            .iter()
+            .map(|s| s.counts.records)
+            .sum::<u64>();
+    if in_window > 0 || records == 0 {
+        return None;
+    }
+    let newest = std::iter::once(&t.counts)
+        .chain(t.extra_sources.iter().map(|s| &s.counts))
+        .filter_map(|c| {
+            c.newest
+                .as_deref()
+                .and_then(codex_contract::record::parse_ts)
+        })
+        .max()?;
+    let window = crate::config::format_duration(ctx.rollup.length());
+    let when = if newest >= ctx.now { "after" } else { "before" };
+    // The next whole minute after the newest record: a window ending there holds it.
+    let secs = newest.timestamp().div_euclid(60) * 60 + 60;
+    let suggest = DateTime::<Utc>::from_timestamp(secs, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| codex_contract::record::format_ts(newest));
+    Some(format!(
+        "{EMPTY_WINDOW}{window} ending {now}, but {log} has {n}: the newest is from {newest} \
+         ({when} the window); pass --now {suggest} to analyze up to it",
+        now = ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        log = crate::args::pasteable(&ctx.toolcalls_log),
+        n = crate::args::plural(records, "record"),
+        newest = codex_contract::record::format_ts(newest),
+    ))
 }
 
 /// What an apply writes, computed the same way for a dry run.

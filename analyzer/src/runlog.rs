@@ -139,10 +139,10 @@ fn activity(out: &RunOutput) -> String {
     let (p, r) = (&m.tool_calls.primary, &m.tool_calls.rollup);
     let _ = writeln!(
         s,
-        "- Tool calls ({}): {} in {} sessions; {} failed ({}), {} without a known outcome.",
+        "- Tool calls ({}): {} in {}; {} failed ({}), {} without a known outcome.",
         out.windows.primary.length,
         p.calls,
-        p.sessions,
+        crate::args::plural(p.sessions, "session"),
         p.failed,
         pct_or_na(p.failure_rate),
         p.unknown

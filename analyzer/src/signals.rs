@@ -681,13 +681,13 @@ pub fn render_markdown(s: &SessionSignals, top: usize) -> String {
     use crate::numbers::pct;
     let mut o = String::from("## Friction and delight\n\n");
     o.push_str(&format!(
-        "{} sessions, {} turns, {} tool calls ({} failed, {}), {} prompts.\n\n",
-        s.sessions,
-        s.turns,
-        s.calls,
+        "{}, {}, {} ({} failed, {}), {}.\n\n",
+        crate::args::plural(s.sessions, "session"),
+        crate::args::plural(s.turns, "turn"),
+        crate::args::plural(s.calls, "tool call"),
         s.failures,
         pct(s.rates.failure_rate),
-        s.prompts
+        crate::args::plural(s.prompts, "prompt")
     ));
     o.push_str("| friction | count |\n|---|---:|\n");
     for (name, n) in s.friction.rows() {

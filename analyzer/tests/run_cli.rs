@@ -46,19 +46,21 @@ fn bad_arguments_say_what_to_do() {
     let out = analyzer(dir.path(), &["run", "--repo", d, "--now", "yesterday"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("RFC 3339"));
-    for (flag, value, hint) in [
-        ("--window", "12", "missing unit"),
-        ("--window", "12x", "12h"),
-        ("--rollup", "1h", "at least the primary window"),
+    // A value that does not parse is a usage error (2); a consistent-looking but impossible
+    // combination is found at run time (1).
+    for (flag, value, hint, code) in [
+        ("--window", "12", "missing unit", 2),
+        ("--window", "12x", "12h", 2),
+        ("--rollup", "1h", "at least the primary window", 1),
     ] {
         let out = analyzer(dir.path(), &["run", "--repo", d, "--now", NOW, flag, value]);
-        assert_eq!(out.status.code(), Some(1), "{flag} {value}");
+        assert_eq!(out.status.code(), Some(code), "{flag} {value}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(hint), "{flag} {value}: {err}");
     }
     let out = analyzer(dir.path(), &["run", "--repo", "/nonexistent/repo"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/repo does not exist"));
 }
 
 #[test]
@@ -160,7 +162,7 @@ fn text_summary_names_findings_and_actions() {
     );
     assert!(text.contains("→ "), "{text}");
     assert!(
-        text.contains("warning: 2 line(s) of .codex/toolcalls.ndjson could not be read"),
+        text.contains("warning: 2 lines of .codex/toolcalls.ndjson could not be read"),
         "{text}"
     );
     assert!(!text.contains('\x1b'));

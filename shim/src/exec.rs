@@ -221,6 +221,23 @@ fn base_record(
 fn record(r: Record, opts: &ExecOptions) {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let path = paths::log_path(opts.log.as_deref(), &cwd);
+    // Outside a git repository the default log is `<cwd>/.codex/`: say so the first time
+    // (when that folder would be created), rather than leave a `.codex/` behind silently.
+    if opts.log.is_none()
+        && std::env::var_os(paths::LOG_ENV).is_none_or(|v| v.is_empty())
+        && path.parent().is_some_and(|d| !d.exists())
+        && paths::git_top_level(&cwd).is_none()
+    {
+        crate::warn::warn(
+            &format!(
+                "{} is not inside a git repository: recording to {} (set ${} or pass --log to record elsewhere)",
+                cwd.display(),
+                path.display(),
+                paths::LOG_ENV
+            ),
+            opts.quiet,
+        );
+    }
     let result = codex_contract::append::Appender::open(&path).and_then(|a| {
         a.lock_timeout(lock_timeout())
             .append(std::slice::from_ref(&r))

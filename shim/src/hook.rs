@@ -35,25 +35,6 @@ const RESERVE: Duration = Duration::from_millis(500);
 /// How much of the log's tail a `PermissionRequest` searches for its `PreToolUse`.
 const PERMISSION_LOOKBACK: u64 = 256 * 1024;
 
-pub const USAGE: &str = "\
-Usage: codex-shim hook [--log PATH]
-
-Reads one Codex (or Claude Code) hook payload on stdin and appends what it tells about tool
-calls and the session to the log. Prints nothing on stdout and always exits 0, so it never
-changes what the agent does. Install it with `codex-shim install`.
-
-Options:
-  --log PATH   append to PATH instead of $CODEX_TOOLCALLS_LOG or
-               <git top level of the payload's cwd>/.codex/toolcalls.ndjson
-
-Environment:
-  CODEX_TOOLCALLS_LOG           the log path (below --log)
-  CODEX_SHIM_PROMPT_EXCERPT=N   also keep a redacted excerpt of at most N bytes (max 4096)
-                                of each user prompt (default: none; prompts are never stored)
-  CODEX_SHIM_HOOK_DEADLINE_MS   the hard deadline (default 2500)
-  CODEX_SHIM_LOCK_TIMEOUT_MS    how long to wait for the log's lock (default 2000)
-";
-
 /// Options of one hook run.
 #[derive(Debug, Default, Clone)]
 pub struct HookOptions {
@@ -86,7 +67,8 @@ pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Option<HookOption
 /// The whole `codex-shim hook` command: returns the exit code (always 0).
 pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     let Some(opts) = parse_args(args) else {
-        print!("{USAGE}");
+        // `codex-shim hook --help` is answered by clap before this runs.
+        println!("Usage: codex-shim hook [--log PATH]; see `codex-shim hook --help`");
         return 0;
     };
     let deadline_len = std::env::var("CODEX_SHIM_HOOK_DEADLINE_MS")
@@ -107,7 +89,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     if std::io::stdin().is_terminal() {
         let _ = writeln!(
             std::io::stderr(),
-            "codex-shim hook: expects a hook payload on stdin (it is run by Codex).\n\n{USAGE}"
+            "codex-shim hook: expects a hook payload on stdin (it is run by Codex); see `codex-shim hook --help`"
         );
         return 0;
     }

@@ -43,6 +43,9 @@ pub const SHORT_TIMEOUT_SECS: u64 = 3;
 pub enum Target {
     /// `<dir>/.codex/hooks.json`.
     Repo(PathBuf),
+    /// The repository of the current directory (its git top level); an error outside one,
+    /// rather than a `.codex/` created in whatever directory install was run from.
+    Here,
     /// `$CODEX_HOME/hooks.json` (default `~/.codex`).
     User,
 }
@@ -51,6 +54,67 @@ pub struct InstallOptions {
     pub target: Target,
     pub uninstall: bool,
     pub command: String,
+    /// Append [`GITIGNORE_LINES`] missing from the repository's `.gitignore`.
+    pub gitignore: bool,
+}
+
+/// What a repository's `.gitignore` needs so that only the log and the configuration are
+/// committed: the locks, temp files and per-machine read offsets next to them.
+pub const GITIGNORE_LINES: [&str; 3] = [
+    ".codex/*.lock",
+    ".codex/*.tmp*",
+    ".codex/.rollout-offsets.json",
+];
+
+/// The [`GITIGNORE_LINES`] that `<top>/.gitignore` does not have yet.
+pub fn missing_gitignore_lines(top: &Path) -> Vec<&'static str> {
+    let have = std::fs::read_to_string(top.join(".gitignore")).unwrap_or_default();
+    GITIGNORE_LINES
+        .into_iter()
+        .filter(|l| !have.lines().any(|h| h.trim() == *l))
+        .collect()
+}
+
+/// Appends the missing lines to `<top>/.gitignore` (creating it); returns them.
+fn add_gitignore_lines(top: &Path) -> Result<Vec<&'static str>, String> {
+    let missing = missing_gitignore_lines(top);
+    if missing.is_empty() {
+        return Ok(missing);
+    }
+    let path = top.join(".gitignore");
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("# codex-shim / codex-analyzer: locks, temp files, per-machine read offsets\n");
+    for l in &missing {
+        text.push_str(l);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(missing)
+}
+
+/// The target with [`Target::Here`] resolved to the current repository's top level.
+fn resolve(target: &Target) -> Result<Target, String> {
+    match target {
+        Target::Here => {
+            let cwd = std::env::current_dir()
+                .map_err(|e| format!("cannot read the current directory: {e}"))?;
+            codex_contract::paths::git_top_level(&cwd)
+                .map(Target::Repo)
+                .ok_or_else(|| {
+                    format!(
+                        "{} is not inside a git repository, and Codex loads project hooks from a \
+                         repository's .codex/. Run install in the repository, pass --repo DIR, or \
+                         use --user to install for every repository — nothing was changed",
+                        cwd.display()
+                    )
+                })
+        }
+        Target::Repo(dir) => Ok(Target::Repo(dir.clone())),
+        Target::User => Ok(Target::User),
+    }
 }
 
 /// Whether a hook command is one of ours: it runs `codex-shim hook` (possibly through a path
@@ -137,6 +201,7 @@ pub fn merge(existing: Option<Value>, command: &str, uninstall: bool) -> Result<
 /// The hooks file of a target.
 pub fn hooks_path(target: &Target) -> Result<PathBuf, String> {
     match target {
+        Target::Here => hooks_path(&resolve(target)?),
         Target::Repo(dir) => {
             if !dir.is_dir() {
                 return Err(format!("{} is not a directory", dir.display()));
@@ -196,7 +261,8 @@ pub fn install(opts: &InstallOptions) -> Result<String, String> {
              that is how install and --uninstall recognise their own entries"
         ));
     }
-    let path = hooks_path(&opts.target)?;
+    let target = resolve(&opts.target)?;
+    let path = hooks_path(&target)?;
     let existing = read_existing(&path)?;
     if opts.uninstall && existing.is_none() {
         return Ok(format!("No {} — nothing to uninstall.\n", path.display()));
@@ -226,7 +292,33 @@ pub fn install(opts: &InstallOptions) -> Result<String, String> {
             path.display()
         ));
     }
-    Ok(instructions(&path, &opts.target, command))
+    let mut msg = instructions(&path, &target, command);
+    if let Target::Repo(dir) = &target {
+        let top = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        if opts.gitignore {
+            let added = add_gitignore_lines(&top)?;
+            if !added.is_empty() {
+                msg.push_str(&format!(
+                    "\nAdded to {}: {}\n",
+                    top.join(".gitignore").display(),
+                    added.join(" ")
+                ));
+            }
+        } else {
+            let missing = missing_gitignore_lines(&top);
+            if !missing.is_empty() {
+                msg.push_str(&format!(
+                    "\nKeep the locks and temp files next to the log out of git: add to {}\n\
+                     (or run install again with --gitignore):\n",
+                    top.join(".gitignore").display()
+                ));
+                for l in missing {
+                    msg.push_str(&format!("    {l}\n"));
+                }
+            }
+        }
+    }
+    Ok(msg)
 }
 
 /// What to do after installing, since Codex skips untrusted hooks without a word.

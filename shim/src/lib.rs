@@ -8,10 +8,12 @@
 //! - [`exec_json`]: a `codex exec --json` stream passed through and recorded;
 //! - [`redact`]: the redactor as a streaming stdin-to-stdout filter (`codex-shim redact`);
 //! - [`calls`]: the folded calls of a log, for people and tools;
-//! - [`install`]: the shim's entries in a Codex `hooks.json`.
+//! - [`install`]: the shim's entries in a Codex `hooks.json`;
+//! - [`doctor`]: whether capture would work here, and the fix for what would not.
 
 pub mod calls;
 pub mod dedupe;
+pub mod doctor;
 pub mod exec;
 pub mod exec_json;
 pub mod hook;

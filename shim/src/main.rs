@@ -36,7 +36,8 @@ enum Cmd {
         (128+N if it dies of signal N, 127 if not found)."
     )]
     Exec {
-        /// Append to this log instead of the default.
+        /// Append to this log, e.g. /tmp/calls.ndjson
+        /// [default: $CODEX_TOOLCALLS_LOG, else <git top level>/.codex/toolcalls.ndjson].
         #[arg(long, value_name = "PATH")]
         log: Option<PathBuf>,
         /// Do not print a warning when the call cannot be recorded.
@@ -53,8 +54,19 @@ enum Cmd {
     },
     /// Record one Codex or Claude Code hook payload from stdin (run by the agent; prints
     /// nothing, always exits 0). Install with `codex-shim install`.
+    #[command(
+        after_help = "Examples:\n  codex-shim install          # writes the hooks that run `codex-shim hook`\n  \
+        echo '{\"hook_event_name\":\"Stop\",\"session_id\":\"s\",\"cwd\":\".\"}' | codex-shim hook\n\n\
+        Environment:\n  \
+        CODEX_TOOLCALLS_LOG           the log path (below --log)\n  \
+        CODEX_SHIM_PROMPT_EXCERPT=N   also keep a redacted excerpt of at most N bytes (max 4096)\n  \
+        \x20                             of each user prompt [default: none; prompts are never stored]\n  \
+        CODEX_SHIM_HOOK_DEADLINE_MS   the hard deadline [default: 2500]\n  \
+        CODEX_SHIM_LOCK_TIMEOUT_MS    how long to wait for the log's lock [default: 2000]"
+    )]
     Hook {
-        /// Append to this log instead of the default (<git top of the payload's cwd>/.codex/).
+        /// Append to this log [default: $CODEX_TOOLCALLS_LOG, else <git top level of the
+        /// payload's cwd>/.codex/toolcalls.ndjson].
         #[arg(long, value_name = "PATH")]
         log: Option<PathBuf>,
     },
@@ -68,7 +80,8 @@ enum Cmd {
         /// Rollout files, or folders searched recursively for rollout-*.jsonl.
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
-        /// Append to this log instead of the default.
+        /// Append to this log, e.g. /tmp/calls.ndjson
+        /// [default: $CODEX_TOOLCALLS_LOG, else <git top level>/.codex/toolcalls.ndjson].
         #[arg(long, value_name = "PATH")]
         log: Option<PathBuf>,
         /// Read a `codex exec --json` stream on stdin, pass it to stdout unchanged, and record
@@ -78,13 +91,14 @@ enum Cmd {
     },
     /// Print the recorded calls, one per line (folded from all their records).
     Calls {
-        /// Read this log instead of the default.
+        /// Read this log, e.g. ci/toolcalls.ndjson
+        /// [default: $CODEX_TOOLCALLS_LOG, else <git top level>/.codex/toolcalls.ndjson].
         #[arg(long, value_name = "PATH")]
         log: Option<PathBuf>,
         /// One JSON object per line (the folded `Call`), for other tools.
         #[arg(long)]
         json: bool,
-        /// Only calls of the session whose ID starts with this.
+        /// Only calls of the session whose ID starts with this, e.g. 019a2b [default: all sessions].
         #[arg(long, value_name = "ID")]
         session: Option<String>,
         /// Only failing calls (failed, denied, blocked, aborted, timeout).
@@ -93,7 +107,10 @@ enum Cmd {
     },
     /// Redact secrets from stdin to stdout: a streaming, binary-safe filter for any text.
     #[command(
-        after_help = "Examples:\n  codex-shim redact < build.log > build.redacted.log\n          env | codex-shim redact\n  codex-shim redact --stats < huge.log > /dev/null\n\n        Each secret becomes [REDACTED:<family>]; everything else passes unchanged, bytes that are         not UTF-8 included. Constant memory, so gigabyte inputs are fine."
+        after_help = "Examples:\n  codex-shim redact < build.log > build.redacted.log\n  env | codex-shim redact\n  \
+        codex-shim redact --stats < huge.log > /dev/null\n\n\
+        Each secret becomes [REDACTED:<family>]; everything else passes unchanged, bytes that are \
+        not UTF-8 included. Constant memory, so gigabyte inputs are fine."
     )]
     Redact {
         /// Print how many bytes were read and secrets replaced to stderr at the end.
@@ -105,22 +122,48 @@ enum Cmd {
         after_help = "Examples:\n  codex-shim install                  # <git top level>/.codex/hooks.json\n  \
         codex-shim install --user           # $CODEX_HOME/hooks.json (~/.codex)\n  \
         codex-shim install --command \"$HOME/.cargo/bin/codex-shim hook\"\n  \
+        codex-shim install --gitignore      # also keep .codex/ lock and temp files out of git\n  \
         codex-shim install --uninstall\n\n\
-        Other hooks in the file are kept; installing twice writes the same file."
+        Other hooks in the file are kept; installing twice writes the same file. Outside a git \
+        repository, install refuses unless --repo DIR or --user says where."
     )]
     Install {
-        /// The repository whose .codex/hooks.json to edit (default: the current git top level).
+        /// The repository whose .codex/hooks.json to edit [default: the git top level of the
+        /// current directory].
         #[arg(long, value_name = "DIR", conflicts_with = "user")]
         repo: Option<PathBuf>,
-        /// Edit $CODEX_HOME/hooks.json (default ~/.codex/hooks.json) instead.
+        /// Edit $CODEX_HOME/hooks.json (~/.codex/hooks.json when CODEX_HOME is unset) instead.
         #[arg(long)]
         user: bool,
         /// Remove the shim's entries (and nothing else).
         #[arg(long)]
         uninstall: bool,
-        /// The hook command; it must run `codex-shim hook`.
+        /// The hook command; it must run `codex-shim hook`, e.g. "/usr/local/bin/codex-shim hook".
         #[arg(long, value_name = "CMD", default_value = codex_shim::install::DEFAULT_COMMAND)]
         command: String,
+        /// Also append the lines that keep the .codex/ lock and temp files out of git to the
+        /// repository's .gitignore (without it they are only printed).
+        #[arg(long, conflicts_with = "user")]
+        gitignore: bool,
+    },
+    /// Check that capture works here, and say how to fix what does not (exit 1 if it would not).
+    #[command(
+        after_help = "Examples:\n  codex-shim doctor\n  codex-shim doctor --repo ~/src/app --codex ~/.npm-global/bin/codex\n\n\
+        Checks the shim on PATH, the hooks in <repo>/.codex/hooks.json and $CODEX_HOME/hooks.json, \
+        the Codex CLI and its hooks feature, project and hook trust, the log and its newest record. \
+        Writes nothing."
+    )]
+    Doctor {
+        /// The repository to check [default: the git top level of the current directory].
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+        /// Check this log, e.g. /tmp/calls.ndjson
+        /// [default: $CODEX_TOOLCALLS_LOG, else <git top level>/.codex/toolcalls.ndjson].
+        #[arg(long, value_name = "PATH")]
+        log: Option<PathBuf>,
+        /// The Codex CLI to ask [default: `codex` on PATH].
+        #[arg(long, value_name = "PATH")]
+        codex: Option<PathBuf>,
     },
 }
 
@@ -140,7 +183,10 @@ fn run() -> ! {
     match args.get(1).and_then(|a| a.to_str()) {
         // The hook runs on every tool call and must never exit non-zero (exit 2 from an
         // argument error would block a tool call): it bypasses clap and parses its flags itself.
-        Some("hook") => std::process::exit(codex_shim::hook::main(args[2..].iter().cloned())),
+        // Only `--help` goes to clap, which prints it and exits 0.
+        Some("hook") if !args[2..].iter().any(|a| a == "--help" || a == "-h") => {
+            std::process::exit(codex_shim::hook::main(args[2..].iter().cloned()))
+        }
         // The exec wrapper adds its start-up to every wrapped command: the common shapes skip
         // clap (see `exec::parse_args`); anything else falls through to clap below.
         Some("exec") => {
@@ -185,21 +231,22 @@ fn run() -> ! {
             user,
             uninstall,
             command,
-        } => {
-            let target = if user {
+            gitignore,
+        } => codex_shim::install::run(&codex_shim::install::InstallOptions {
+            target: if user {
                 codex_shim::install::Target::User
             } else {
-                let dir = repo.unwrap_or_else(|| {
-                    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-                    codex_contract::paths::git_top_level(&cwd).unwrap_or(cwd)
-                });
-                codex_shim::install::Target::Repo(dir)
-            };
-            codex_shim::install::run(&codex_shim::install::InstallOptions {
-                target,
-                uninstall,
-                command,
-            })
+                repo.map_or(
+                    codex_shim::install::Target::Here,
+                    codex_shim::install::Target::Repo,
+                )
+            },
+            uninstall,
+            command,
+            gitignore,
+        }),
+        Cmd::Doctor { repo, log, codex } => {
+            codex_shim::doctor::run(&codex_shim::doctor::DoctorOptions { repo, log, codex })
         }
     };
     std::process::exit(code);

@@ -63,3 +63,40 @@ fn elf_kind_tells_dynamic_from_static() {
     let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
     assert_eq!(elf_kind(&me), (true, true));
 }
+
+#[test]
+fn install_script_installs_both_binaries_where_it_says() {
+    let root = tempfile::tempdir().unwrap();
+    let out = Command::new(workspace_root().join("scripts/install"))
+        .args(["--debug", "--quiet", "--root"])
+        .arg(root.path())
+        .output()
+        .expect("run scripts/install");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "install failed:\n{err}");
+    let bin = root.path().join("bin");
+    assert!(
+        err.contains(&format!("are in {}", bin.display())),
+        "says where: {err}"
+    );
+    assert!(
+        err.contains("is not on PATH"),
+        "a temp root is not on PATH: {err}"
+    );
+    for name in ["codex-shim", "codex-analyzer"] {
+        let v = Command::new(bin.join(name))
+            .arg("--version")
+            .output()
+            .unwrap();
+        assert!(v.status.success(), "{name} --version");
+        assert!(
+            String::from_utf8_lossy(&v.stdout).starts_with(name),
+            "{name} --version prints its name"
+        );
+    }
+    let id = Command::new(bin.join("codex-analyzer"))
+        .args(["run-id", "--now", "2026-11-22T13:10:00Z"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&id.stdout), "2026-11-22-AM\n");
+}

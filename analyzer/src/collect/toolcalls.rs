@@ -15,6 +15,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use codex_contract::read::{Problem, RecordReader};
 use codex_contract::record::{format_ts, Phase, Record};
 use codex_contract::{Call, Folder};
@@ -84,6 +85,10 @@ pub struct SourceCounts {
     /// An IO error that ended reading early (the records before it are used).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_error: Option<String>,
+    /// The newest record's `ts`, inside the window or not: what an empty window is told
+    /// about ("the newest record is from …; pass --now …").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest: Option<String>,
 }
 
 /// A source of records beside the local log: anything that reads as the contract's NDJSON
@@ -223,7 +228,9 @@ impl Gathered {
     fn read<R: Read>(&mut self, reader: R) -> SourceCounts {
         let mut counts = SourceCounts::default();
         let mut reader = RecordReader::new(BufReader::with_capacity(1 << 16, reader));
+        let mut newest = Newest::default();
         for r in reader.by_ref() {
+            newest.see(&r.ts);
             match self.filter.check(&r.ts) {
                 TsCheck::Outside => continue,
                 TsCheck::Inside => {}
@@ -244,6 +251,7 @@ impl Gathered {
             counts.read_error = Some(e.to_string());
         }
         let stats = reader.into_stats();
+        counts.newest = newest.into_ts();
         counts.lines = stats.lines;
         counts.records = stats.records;
         counts.skipped = stats.skipped;
@@ -386,6 +394,37 @@ impl TsFilter {
             Some(_) => TsCheck::Outside,
             None => TsCheck::Unparsable,
         }
+    }
+}
+
+/// The newest timestamp of a stream. Contract timestamps (`…Z`, milliseconds) order as
+/// strings, so the common case is a string comparison; anything else is parsed.
+#[derive(Default)]
+struct Newest {
+    /// The newest contract-format timestamp seen.
+    text: Option<String>,
+    /// The newest of the others, parsed.
+    parsed: Option<DateTime<Utc>>,
+}
+
+impl Newest {
+    fn see(&mut self, ts: &str) {
+        let b = ts.as_bytes();
+        if b.len() == 24 && b[19] == b'.' && b[23] == b'Z' && has_ts_shape(b) {
+            if self.text.as_deref().is_none_or(|t| ts > t) {
+                self.text = Some(ts.to_string());
+            }
+        } else if let Some(t) = codex_contract::record::parse_ts(ts) {
+            self.parsed = self.parsed.max(Some(t));
+        }
+    }
+
+    fn into_ts(self) -> Option<String> {
+        let text = self
+            .text
+            .as_deref()
+            .and_then(codex_contract::record::parse_ts);
+        text.max(self.parsed).map(format_ts)
     }
 }
 

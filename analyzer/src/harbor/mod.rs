@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::{DateTime, Utc};
-use codex_contract::record::{format_ts, parse_ts, shorten, Phase};
+use codex_contract::record::{format_ts, shorten, Phase};
 use codex_contract::redact::contains_secret;
 use codex_contract::Status;
 use serde::Serialize;
@@ -520,60 +520,35 @@ pub struct ExportArgs {
     /// the current directory].
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
-    /// The dataset folder to write task folders into (created when missing).
+    /// The dataset folder to write task folders into (created when missing), e.g. tasks/.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Export at most N tasks, highest impact first.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub top: usize,
-    /// Export only the cluster with this fingerprint (cluster ID, or a unique prefix of 6+
-    /// characters).
+    /// Export only the cluster with this fingerprint (its ID, or a unique prefix of 6+
+    /// characters), e.g. 3f9a2c [default: the --top clusters].
     #[arg(long, value_name = "F")]
     pub fingerprint: Option<String>,
     /// The tool-call log [default: env CODEX_TOOLCALLS_LOG, else <repo>/.codex/toolcalls.ndjson].
     #[arg(long, value_name = "PATH")]
     pub log: Option<PathBuf>,
-    /// The clock, for the window and recency (RFC 3339) [default: now].
-    #[arg(long, value_name = "RFC3339")]
-    pub now: Option<String>,
-    /// How far back to look: N followed by s, m, h, d or w.
-    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    /// The clock, for the window and recency, RFC 3339, e.g. 2026-11-22T13:10:00Z [default: now].
+    #[arg(long, value_name = "RFC3339", value_parser = crate::args::now)]
+    pub now: Option<chrono::DateTime<Utc>>,
+    /// How far back to look, e.g. 7d, 24h, 2w (units s, m, h, d, w).
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::args::duration)]
     pub window: String,
-}
-
-/// Parses `90m`, `24h`, `7d`, `2w`, `30s`.
-pub fn parse_window(s: &str) -> Result<chrono::Duration> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (n, unit) = s.split_at(split);
-    let n: i64 = n
-        .parse()
-        .map_err(|_| anyhow!("--window `{s}`: expected a number then s, m, h, d or w (e.g. 7d)"))?;
-    let secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" | "" => 86_400,
-        "w" => 7 * 86_400,
-        _ => bail!("--window `{s}`: unknown unit `{unit}`; use s, m, h, d or w (e.g. 7d)"),
-    };
-    n.checked_mul(secs)
-        .and_then(chrono::Duration::try_seconds)
-        .ok_or_else(|| anyhow!("--window `{s}` is too large"))
 }
 
 /// Runs `export-harbor`: reads the log, folds, clusters the window's calls, exports, and
 /// prints what was written (stdout) and skipped (stderr).
 pub fn run_export_cli(args: ExportArgs) -> Result<()> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let repo_arg = args.repo.clone().unwrap_or(cwd);
+    let repo_arg = crate::args::repo(args.repo.as_deref().or(Some(&cwd)))?;
     let repo = git::top_level(&repo_arg)?;
-    let now = match &args.now {
-        Some(s) => parse_ts(s)
-            .ok_or_else(|| anyhow!("--now `{s}` is not RFC 3339 (e.g. 2026-01-31T13:10:00Z)"))?,
-        None => Utc::now(),
-    };
-    let window = parse_window(&args.window)?;
+    let now = args.now.unwrap_or_else(Utc::now);
+    let window = crate::config::parse_duration(&args.window)?;
     let since = now - window;
 
     let log = codex_contract::paths::log_path(args.log.as_deref(), &repo);
@@ -691,15 +666,6 @@ mod tests {
         std::fs::create_dir_all(repo.join("target")).unwrap();
         let target = cwd(&repo.join("target"));
         assert_eq!(workdir(&repo, target.as_deref(), &snapshot), None);
-    }
-
-    #[test]
-    fn windows_parse() {
-        assert_eq!(parse_window("7d").unwrap(), chrono::Duration::days(7));
-        assert_eq!(parse_window("90m").unwrap(), chrono::Duration::minutes(90));
-        assert_eq!(parse_window("2w").unwrap(), chrono::Duration::days(14));
-        assert!(parse_window("7y").is_err());
-        assert!(parse_window("d").is_err());
     }
 
     #[test]

@@ -111,11 +111,11 @@ pub fn task_toml(t: &TaskText) -> String {
         task: TaskSection {
             name: t.name.clone(),
             description: format!(
-                "Make `{}` succeed: coding agents saw it fail ({}) {} times in {} sessions.",
+                "Make `{}` succeed: coding agents saw it fail ({}) {} in {}.",
                 one_line(&t.command, 120),
                 c.error_type,
-                c.count,
-                c.sessions
+                crate::args::plural(c.count, "time"),
+                crate::args::plural(c.sessions, "session")
             ),
             keywords: tags.clone(),
         },
@@ -206,11 +206,10 @@ pub fn instruction(t: &TaskText) -> String {
     let mut s = format!(
         "# Make {} succeed\n\n\
          Coding agents working in this repository ran the command below and it failed \
-         {} times in {} session{} {when} (error type: `{}`).\n\n{}\n",
+         {} in {} {when} (error type: `{}`).\n\n{}\n",
         code_span(&one_line(&t.command, 80)),
-        c.count,
-        c.sessions,
-        if c.sessions == 1 { "" } else { "s" },
+        crate::args::plural(c.count, "time"),
+        crate::args::plural(c.sessions, "session"),
         c.error_type,
         code_block(&t.command, "sh"),
     );

@@ -98,7 +98,70 @@ fn run_request(req: &ReportRequest) -> anyhow::Result<RunRequest> {
 }
 
 /// Runs the pipeline (dry) and collects everything the page shows.
+///
+/// Without `--window` and `--now` the window is [`DEFAULT_WINDOW`]; when that holds no
+/// records but the log has some, it reaches back to the newest record (plus the default
+/// window before it), so a first report shows the data the repository has, and says so.
 pub fn gather(req: &ReportRequest) -> anyhow::Result<ReportData> {
+    if req.window.is_some() || req.now.is_some() {
+        let (mut d, _) = gather_once(req)?;
+        d.notice = d
+            .warnings
+            .iter()
+            .find(|w| w.starts_with(run::EMPTY_WINDOW))
+            .cloned();
+        return Ok(d);
+    }
+    let default = parse_duration(DEFAULT_WINDOW)?;
+    let week = ReportRequest {
+        window: Some(DEFAULT_WINDOW.to_string()),
+        ..req.clone()
+    };
+    let (d, out) = gather_once(&week)?;
+    let Some(tc) = out.inputs.as_ref().map(|i| &i.toolcalls) else {
+        return Ok(d);
+    };
+    let newest = std::iter::once(&tc.counts)
+        .chain(tc.extra_sources.iter().map(|s| &s.counts))
+        .filter_map(|c| {
+            c.newest
+                .as_deref()
+                .and_then(codex_contract::record::parse_ts)
+        })
+        .max();
+    let in_window = tc.counts.in_window
+        + tc.extra_sources
+            .iter()
+            .map(|s| s.counts.in_window)
+            .sum::<u64>();
+    let now = parse_ts_or_now(&out.now);
+    let newest = match newest {
+        Some(n) if in_window == 0 && n < now => n,
+        _ => return Ok(d),
+    };
+    // Whole days from the newest record back to now, plus the default window before it.
+    let days = (now - newest).num_seconds().div_euclid(86_400) + 1 + default.num_days();
+    let back = ReportRequest {
+        window: Some(format!("{days}d")),
+        ..req.clone()
+    };
+    let (mut d, _) = gather_once(&back)?;
+    let notice = format!(
+        "the last {DEFAULT_WINDOW} hold no records; the newest is from {newest}, so this report \
+         covers the last {days}d (pass --window or --now to choose)",
+        newest = codex_contract::record::format_ts(newest)
+    );
+    d.warnings.insert(0, clean(&notice, 400));
+    d.notice = Some(notice);
+    Ok(d)
+}
+
+fn parse_ts_or_now(ts: &str) -> DateTime<Utc> {
+    codex_contract::record::parse_ts(ts).unwrap_or_else(Utc::now)
+}
+
+/// One dry run of the pipeline for `req`, and the page's data.
+fn gather_once(req: &ReportRequest) -> anyhow::Result<(ReportData, RunOutput)> {
     let rr = run_request(req)?;
     let mut capture = Capture::default();
     let out = run::run_with(&rr, &mut [&mut capture])?;
@@ -106,14 +169,8 @@ pub fn gather(req: &ReportRequest) -> anyhow::Result<ReportData> {
     let now = capture.now.unwrap_or_else(Utc::now);
     let sig = signals::analyze(&capture.calls, &capture.session_events);
     let clusters = cluster::cluster(&capture.calls, &ClusterOptions::at(now));
-    Ok(assemble(
-        &out,
-        &state,
-        &sig,
-        &clusters,
-        &capture,
-        req.now.is_none(),
-    ))
+    let data = assemble(&out, &state, &sig, &clusters, &capture, req.now.is_none());
+    Ok((data, out))
 }
 
 fn assemble(

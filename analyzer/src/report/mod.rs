@@ -38,11 +38,17 @@ pub struct ReportRequest {
     pub now: Option<DateTime<Utc>>,
     /// The tool-call log (default as for `run`).
     pub log: Option<PathBuf>,
-    /// The window the report covers (default: the config's rollup, 24h).
+    /// The window the report covers (default: with `now`, the config's rollup, 24h, so the
+    /// numbers are the run's; without it, [`DEFAULT_WINDOW`], reaching back to the newest
+    /// record when that holds none).
     pub window: Option<String>,
     /// The config file (default as for `run`).
     pub config: Option<PathBuf>,
 }
+
+/// The report's window when neither `--window` nor `--now` is given: a week shows what a
+/// repository has been doing, where the run's 24h rollup is often empty.
+pub const DEFAULT_WINDOW: &str = "7d";
 
 /// The default output file, relative to the current directory.
 pub const DEFAULT_OUT: &str = "report.html";
@@ -58,6 +64,9 @@ pub const FINDING_RUNS: usize = 14;
 /// repository, or by hand in tests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportData {
+    /// One line for the terminal about the window: that it holds no records (and what to
+    /// pass), or that the default window reached back to the data. Also in `warnings`.
+    pub notice: Option<String>,
     /// The repository's folder name (not its path: the page must not depend on where the
     /// repository is checked out).
     pub repo_name: String,
@@ -211,6 +220,8 @@ pub struct FindingRow {
 #[derive(Clone, Debug)]
 pub struct Written {
     pub path: PathBuf,
+    /// See [`ReportData::notice`].
+    pub notice: Option<String>,
     pub bytes: usize,
     pub charts: usize,
     pub findings: usize,
@@ -237,6 +248,7 @@ pub fn generate(req: &ReportRequest) -> anyhow::Result<Written> {
     tmp.push(".tmp");
     crate::state::write_atomic(&path, &PathBuf::from(tmp), page.html.as_bytes())?;
     Ok(Written {
+        notice: data.notice.clone(),
         path,
         bytes: page.html.len(),
         charts: page.charts,
