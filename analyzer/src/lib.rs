@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod collect;
 pub mod config;
 pub mod deltas;
+pub mod demo;
 pub mod finding;
 pub mod github;
 pub mod guidance;
