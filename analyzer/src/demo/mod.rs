@@ -502,7 +502,7 @@ pub fn run(opts: &DemoOptions, w: &mut dyn Write) -> Result<Summary> {
     let dry = analyze(&p, t1, false)?;
     let applied = analyze(&p, t1, true)?;
     save(&p, "1-before", &applied)?;
-    let found_before = found(&applied)?;
+    let mut found_before = found(&applied)?;
     let w = &mut *stage.out;
     writeln!(
         w,
@@ -633,7 +633,7 @@ pub fn run(opts: &DemoOptions, w: &mut dyn Write) -> Result<Summary> {
     let (imported_after, _) = capture(&after, &p)?;
     let second = analyze(&p, now, true)?;
     save(&p, "2-after", &second)?;
-    let found_after = found(&second)?;
+    let mut found_after = found(&second)?;
     let planted_after = Planted::count(&after.iter().collect::<Vec<_>>());
     let clusters_after = clusters(&second);
     let fixed_before = fixed_cluster(&clusters_before);
@@ -644,6 +644,11 @@ pub fn run(opts: &DemoOptions, w: &mut dyn Write) -> Result<Summary> {
         after_count: fixed_cluster(&clusters_after).map_or(0, |c| c.count),
         after_sessions: fixed_cluster(&clusters_after).map_or(0, |c| c.sessions),
     };
+    // The fixed friction as the clusters counted it, in the ground truth's fields.
+    found_before.fixed_friction = fixed.before_count;
+    found_before.fixed_friction_sessions = fixed.before_sessions;
+    found_after.fixed_friction = fixed.after_count;
+    found_after.fixed_friction_sessions = fixed.after_sessions;
     let fps = (
         friction_per_session(&applied),
         friction_per_session(&second),
@@ -686,6 +691,19 @@ pub fn run(opts: &DemoOptions, w: &mut dyn Write) -> Result<Summary> {
     )?;
     writeln!(
         w,
+        "    planted by the generator: {} → {} {}",
+        planted_before.fixed_friction,
+        planted_after.fixed_friction,
+        if (planted_before.fixed_friction, planted_after.fixed_friction)
+            == (fixed.before_count, fixed.after_count)
+        {
+            "✓"
+        } else {
+            "✗ differs"
+        }
+    )?;
+    writeln!(
+        w,
         "  friction per session: {:.2} → {:.2} ({})",
         fps.0,
         fps.1,
@@ -695,7 +713,7 @@ pub fn run(opts: &DemoOptions, w: &mut dyn Write) -> Result<Summary> {
         if let (Some(a), Some(b)) = (d.failure_rate.previous, d.failure_rate.current) {
             writeln!(
                 w,
-                "  analyzer deltas vs run {}: failure rate {:.1}% → {:.1}%, failed calls {:+}",
+                "  analyzer deltas vs run {} (last 12h each): failure rate {:.1}% → {:.1}%, failed calls {:+}",
                 d.previous_run.as_deref().unwrap_or("-"),
                 a * 100.0,
                 b * 100.0,

@@ -205,6 +205,8 @@ pub fn commit_fix(
             "-q",
             "--no-gpg-sign",
             "--no-verify",
+            // With very few sessions no friction recurs and the guidance is unchanged.
+            "--allow-empty",
             "-m",
             "AGENTS.md: run `make check`, not ./scripts/check.sh cold",
         ],
@@ -235,7 +237,7 @@ fn gh_log(start: DateTime<Utc>, lines: &[&str]) -> String {
 }
 
 /// Writes CI logs for the day ending at `until` into `dir` (`.codex/ci-logs/`): a test
-/// that fails on two runs, the lint job missing eslint, and passing runs.
+/// that fails on two runs, a lint error, and a passing run.
 pub fn write_ci_logs(
     dir: &Path,
     until: DateTime<Utc>,
@@ -285,8 +287,11 @@ pub fn write_ci_logs(
             &[
                 "##[group]Run npm run lint",
                 "> inventory-web@0.3.0 lint",
-                "sh: 1: eslint: not found",
-                "##[error]Process completed with exit code 127.",
+                "> eslint web/",
+                "/home/runner/work/inventory/inventory/web/app.js",
+                "  12:5  error  'items' is assigned a value but never used  no-unused-vars",
+                "✖ 1 problem (1 error, 0 warnings)",
+                "##[error]Process completed with exit code 1.",
             ],
         ),
         true,
