@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::rng::Rng;
+use crate::signals::{DelightTotals, Friction};
 
 /// The command whose failure the simulated fix addresses (the "fixed friction").
 pub const FIXED_COMMAND: &str = "./scripts/check.sh";
@@ -441,34 +442,6 @@ pub fn duration(s: &PlannedSession) -> Duration {
     Duration::milliseconds((secs * 1000.0) as i64)
 }
 
-/// The friction counts of `docs/closed-loop.md`, counted on the plan.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
-#[serde(default)]
-pub struct PlantedFriction {
-    pub command_failures: u32,
-    pub denials: u32,
-    pub repeated_denials: u32,
-    pub hook_blocks: u32,
-    pub timeouts: u32,
-    pub patch_failures: u32,
-    pub truncations: u32,
-    pub compactions: u32,
-    pub context_window_exceeded: u32,
-    pub retry_loops: u32,
-    pub aborted_turns: u32,
-    pub negative_feedback: u32,
-}
-
-/// The delight counts of `docs/closed-loop.md`, counted on the plan.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
-#[serde(default)]
-pub struct PlantedDelight {
-    pub fast_completions: u32,
-    pub zero_denial_sessions: u32,
-    pub first_attempt_turns: u32,
-    pub positive_feedback: u32,
-}
-
 /// The ground truth of one phase.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 #[serde(default)]
@@ -478,30 +451,15 @@ pub struct Planted {
     pub calls: u32,
     pub failures: u32,
     pub prompts: u32,
-    pub friction: PlantedFriction,
-    pub delight: PlantedDelight,
+    /// Counted with the definitions of `docs/closed-loop.md` (the analyzer's own types).
+    pub friction: Friction,
+    pub delight: DelightTotals,
     /// Failures of [`FIXED_COMMAND`], and the sessions they happened in.
     pub fixed_friction: u32,
     pub fixed_friction_sessions: u32,
 }
 
 impl Planted {
-    pub fn friction_total(&self) -> u32 {
-        let f = &self.friction;
-        f.command_failures
-            + f.denials
-            + f.repeated_denials
-            + f.hook_blocks
-            + f.timeouts
-            + f.patch_failures
-            + f.truncations
-            + f.compactions
-            + f.context_window_exceeded
-            + f.retry_loops
-            + f.aborted_turns
-            + f.negative_feedback
-    }
-
     /// Counts `sessions` with the definitions of `docs/closed-loop.md`.
     pub fn count(sessions: &[&PlannedSession]) -> Planted {
         let mut p = Planted::default();

@@ -352,32 +352,19 @@ fn one_line(s: &str, max: usize) -> String {
 
 fn signal_charts(found: &Planted, planted: &Planted) -> String {
     use chart::Row;
-    let f = serde_json::to_value(&found.friction).unwrap_or_default();
-    let p = serde_json::to_value(&planted.friction).unwrap_or_default();
-    let names = [
-        "command_failures",
-        "denials",
-        "repeated_denials",
-        "hook_blocks",
-        "timeouts",
-        "patch_failures",
-        "truncations",
-        "compactions",
-        "retry_loops",
-        "aborted_turns",
-        "negative_feedback",
-    ];
-    let get = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let rows: Vec<Row> = names
-        .iter()
-        .map(|n| Row {
-            label: n,
-            found: get(&f, n),
-            planted: Some(get(&p, n)),
+    let rows: Vec<Row> = found
+        .friction
+        .rows()
+        .into_iter()
+        .zip(planted.friction.rows())
+        .map(|((label, f), (_, p))| Row {
+            label,
+            found: f.into(),
+            planted: Some(p.into()),
         })
         .collect();
     let mut s = chart::bars(
-        &format!("friction ({} events)", found.friction_total()),
+        &format!("friction ({} events)", found.friction.total()),
         &rows,
         32,
     );

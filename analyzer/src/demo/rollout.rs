@@ -48,6 +48,19 @@ impl Lines {
         let _ = writeln!(self.text, "{line}");
     }
 
+    /// An `event_msg` `item_completed` line (with the item's start and end times).
+    fn item(&mut self, thread: &str, turn: &str, item: Value, started: DateTime<Utc>) {
+        let payload = json!({
+            "type": "item_completed",
+            "thread_id": thread,
+            "turn_id": turn,
+            "item": item,
+            "started_at_ms": started.timestamp_millis(),
+            "completed_at_ms": self.clock.timestamp_millis(),
+        });
+        self.push("event_msg", payload);
+    }
+
     fn tick(&mut self, ms: i64) {
         self.clock += Duration::milliseconds(ms);
     }
@@ -154,16 +167,9 @@ pub fn render(s: &PlannedSession, repo: &str, transcript: &Path) -> (String, Vec
                 "internal_chat_message_metadata_passthrough": meta,
             }),
         );
-        l.push(
-            "event_msg",
-            json!({
-                "type": "item_completed",
-                "thread_id": s.id,
-                "turn_id": turn_id,
-                "item": {"type": "UserMessage", "id": super::generate::uuid_v7(&mut rng, l.clock),
-                         "content": [{"type": "text", "text": turn.prompt, "text_elements": []}]},
-            }),
-        );
+        let item = json!({"type": "UserMessage", "id": super::generate::uuid_v7(&mut rng, l.clock),
+                         "content": [{"type": "text", "text": turn.prompt, "text_elements": []}]});
+        l.item(&s.id, &turn_id, item, l.clock);
         for (i, call) in turn.calls.iter().enumerate() {
             l.tick(rng.range(1_500, 9_000) as i64);
             let call_id = format!("call_{call_no}");
@@ -185,15 +191,8 @@ pub fn render(s: &PlannedSession, repo: &str, transcript: &Path) -> (String, Vec
                         }),
                     );
                     l.push("turn_context", turn_context.clone());
-                    l.push(
-                        "event_msg",
-                        json!({
-                            "type": "item_completed",
-                            "thread_id": s.id,
-                            "turn_id": turn_id,
-                            "item": {"type": "ContextCompaction", "id": super::generate::uuid_v7(&mut rng, l.clock)},
-                        }),
-                    );
+                    let item = json!({"type": "ContextCompaction", "id": super::generate::uuid_v7(&mut rng, l.clock)});
+                    l.item(&s.id, &turn_id, item, l.clock);
                 }
             }
         }
@@ -203,15 +202,8 @@ pub fn render(s: &PlannedSession, repo: &str, transcript: &Path) -> (String, Vec
         l.tick(rng.range(2_000, 20_000) as i64);
         let msg_id = format!("msg_{call_no}");
         let text = "Done: the change is in place and the checks pass.";
-        l.push(
-            "event_msg",
-            json!({
-                "type": "item_completed",
-                "thread_id": s.id,
-                "turn_id": turn_id,
-                "item": {"type": "AgentMessage", "id": msg_id, "content": [{"type": "Text", "text": text}]},
-            }),
-        );
+        let item = json!({"type": "AgentMessage", "id": msg_id, "content": [{"type": "Text", "text": text}]});
+        l.item(&s.id, &turn_id, item, l.clock);
         l.push(
             "response_item",
             json!({
@@ -269,17 +261,10 @@ fn write_call(
         l.tick(rng.range(20, 400) as i64);
         let output = if c.outcome == Outcome::Ok {
             let file = format!("{repo}/src/inventory/api.py");
-            l.push(
-                "event_msg",
-                json!({
-                    "type": "item_completed",
-                    "thread_id": s.id,
-                    "turn_id": turn_id,
-                    "item": {"type": "FileChange", "id": call_id,
+            let item = json!({"type": "FileChange", "id": call_id,
                              "changes": {file: {"type": "update", "unified_diff": "@@ -56 +56 @@\n-    return None\n+    return jsonify(error=\"name is required\"), 422\n", "move_path": null}},
-                             "status": "completed", "stdout": c.output, "stderr": ""},
-                }),
-            );
+                             "status": "completed", "stdout": c.output, "stderr": ""});
+            l.item(&s.id, &turn_id, item, l.clock);
             format!("Exit code: 0\nWall time: 0 seconds\nOutput:\n{}", c.output)
         } else {
             c.output.clone()
@@ -325,28 +310,19 @@ fn write_call(
     };
     let execution = |l: &mut Lines, rng: &mut Rng, status: &str, exit: i32, out: &str| {
         let took = l.clock - started;
-        l.push(
-            "event_msg",
-            json!({
-                "type": "item_completed",
-                "thread_id": s.id,
-                "turn_id": turn_id,
-                "item": {
-                    "type": "CommandExecution", "id": call_id,
-                    "process_id": rng.range(1_000, 99_999).to_string(),
-                    "command": ["/bin/bash", "-lc", c.input],
-                    "cwd": cwd_url,
-                    "parsed_cmd": [{"type": "unknown", "cmd": c.input}],
-                    "source": "unified_exec_startup",
-                    "status": status,
-                    "aggregated_output": out,
-                    "exit_code": exit,
-                    "duration": {"secs": took.num_seconds(), "nanos": took.subsec_nanos()},
-                },
-                "started_at_ms": started.timestamp_millis(),
-                "completed_at_ms": l.clock.timestamp_millis(),
-            }),
-        );
+        let item = json!({
+            "type": "CommandExecution", "id": call_id,
+            "process_id": rng.range(1_000, 99_999).to_string(),
+            "command": ["/bin/bash", "-lc", c.input],
+            "cwd": cwd_url,
+            "parsed_cmd": [{"type": "unknown", "cmd": c.input}],
+            "source": "unified_exec_startup",
+            "status": status,
+            "aggregated_output": out,
+            "exit_code": exit,
+            "duration": {"secs": took.num_seconds(), "nanos": took.subsec_nanos()},
+        });
+        l.item(&s.id, &turn_id, item, started);
     };
     let headed = |rng: &mut Rng, exit: i32| {
         format!(
