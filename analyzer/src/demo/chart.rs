@@ -20,7 +20,7 @@ pub fn bars(title: &str, rows: &[Row], width: usize) -> String {
     );
     for r in rows {
         // Round up, so a count of 1 still shows a sliver.
-        let cells = ((r.found as usize * width) + max as usize - 1) / max as usize;
+        let cells = (r.found as usize * width).div_ceil(max as usize);
         let bar = "█".repeat(cells);
         let check = match r.planted {
             Some(p) if p == r.found => format!("{p:>7} ✓"),

@@ -189,6 +189,7 @@ fn prepare(out: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// Draws `n` sessions spread over `(from, to)`.
+#[allow(clippy::too_many_arguments)]
 fn draw(
     rng: &mut Rng,
     n: u32,

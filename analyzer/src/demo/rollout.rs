@@ -264,7 +264,7 @@ fn write_call(
             let item = json!({"type": "FileChange", "id": call_id,
                              "changes": {file: {"type": "update", "unified_diff": "@@ -56 +56 @@\n-    return None\n+    return jsonify(error=\"name is required\"), 422\n", "move_path": null}},
                              "status": "completed", "stdout": c.output, "stderr": ""});
-            l.item(&s.id, &turn_id, item, l.clock);
+            l.item(&s.id, turn_id, item, l.clock);
             format!("Exit code: 0\nWall time: 0 seconds\nOutput:\n{}", c.output)
         } else {
             c.output.clone()
@@ -322,7 +322,7 @@ fn write_call(
             "exit_code": exit,
             "duration": {"secs": took.num_seconds(), "nanos": took.subsec_nanos()},
         });
-        l.item(&s.id, &turn_id, item, started);
+        l.item(&s.id, turn_id, item, started);
     };
     let headed = |rng: &mut Rng, exit: i32| {
         format!(
