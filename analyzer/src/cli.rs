@@ -42,6 +42,9 @@ pub enum Command {
     ExportHarbor(crate::harbor::ExportArgs),
     /// Write a self-contained HTML report with charts; prints its path.
     Report(ReportArgs),
+    /// Show the whole loop on synthetic Codex sessions in a throwaway workspace: capture,
+    /// signals, issues ranked by impact, a Harbor task, a fix and its measured effect.
+    Demo(DemoArgs),
 }
 
 #[derive(Args, Debug)]
@@ -127,6 +130,34 @@ pub struct ReportArgs {
     pub config: Option<PathBuf>,
 }
 
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example: codex-analyzer demo --sessions 50 --out /tmp/codex-demo\n\n\
+    The workspace keeps everything: repo/ (git history, .codex/ log, state, run log), \
+    codex-home/sessions/ (the rollouts), runs/, harbor/, report.html, ground-truth.json \
+    (what was planted) and demo-summary.json (what the pipeline found)."
+)]
+pub struct DemoArgs {
+    /// The workspace folder, new or empty (or an earlier demo's, which is replaced)
+    /// [default: a new folder under the system temp dir, kept and printed].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// How many sessions to generate: half before the simulated fix, half after.
+    #[arg(long, value_name = "N", default_value_t = crate::demo::DEFAULT_SESSIONS,
+          value_parser = clap::value_parser!(u32).range(2..))]
+    pub sessions: u32,
+    /// The random seed: the same seed (and --now) gives the same sessions and numbers.
+    #[arg(long, value_name = "N", default_value_t = crate::demo::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Pause before each stage until Enter is pressed (for presenting).
+    #[arg(long)]
+    pub interactive: bool,
+    /// The clock, RFC 3339 [default: now]. The second analyzer run is at this time, the
+    /// first 24 hours earlier; pin it to reproduce a workspace byte for byte.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
 fn print(text: &str) -> ExitCode {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
@@ -172,6 +203,23 @@ pub fn dispatch(cli: Cli) -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("codex-analyzer: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Demo(a) => {
+            let opts = crate::demo::DemoOptions {
+                out: a.out,
+                sessions: a.sessions,
+                seed: a.seed,
+                interactive: a.interactive,
+                now: a.now,
+            };
+            let mut out = std::io::stdout().lock();
+            match crate::demo::run(&opts, &mut out) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("codex-analyzer demo: {e:#}");
                     ExitCode::FAILURE
                 }
             }

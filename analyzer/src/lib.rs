@@ -16,6 +16,7 @@ pub mod collect;
 pub mod config;
 pub mod config_churn;
 pub mod deltas;
+pub mod demo;
 pub mod finding;
 pub mod github;
 pub mod guidance;

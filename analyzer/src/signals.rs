@@ -52,7 +52,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use codex_contract::record::events;
 use codex_contract::{Call, Feedback, Phase, Record, Status};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cluster::normalize_command;
 
@@ -66,7 +66,8 @@ pub const REPEATED_DENIALS_MIN: u32 = 2;
 pub const FAST_COMPLETION_MAX_TURNS: u32 = 3;
 
 /// Friction counts (see the module documentation for each definition).
-#[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(default)]
 pub struct Friction {
     pub command_failures: u32,
     pub denials: u32,
@@ -134,7 +135,8 @@ pub struct Delight {
 }
 
 /// Delight over all sessions.
-#[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(default)]
 pub struct DelightTotals {
     pub fast_completions: u32,
     pub zero_denial_sessions: u32,

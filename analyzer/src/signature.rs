@@ -357,7 +357,9 @@ fn bound(s: &str, max: usize) -> String {
 /// Whether a cleaned line reports an error. Case matters for some markers (`FAILED`,
 /// `Error:`) to keep prose like "no tests failed" out.
 fn is_error_line(raw: &str, clean: &str) -> bool {
-    let t = raw.trim_start();
+    // GitHub prefixes every line with its time: the command comes after it.
+    let t = masks().leading_ts.replace(raw.trim_start(), "");
+    let t = t.trim_start();
     if t.starts_with("##[error]") || t.starts_with("::error") {
         return true;
     }
@@ -582,6 +584,21 @@ mod tests {
         assert_eq!(clean_line("::error file=a.rs,line=3::boom"), "boom");
         assert_eq!(clean_line("D:\\a\\repo\\repo\\src\\x.rs"), "src\\x.rs");
         assert_eq!(clean_line("[12:00:01] hello"), "hello");
+    }
+
+    #[test]
+    fn a_timestamped_github_error_line_is_a_failure() {
+        let log = "2026-12-02T10:10:00.0000000Z > eslint web/\n\
+                   2026-12-02T10:10:00.8440000Z   12:5  problem  'items' is unused\n\
+                   2026-12-02T10:10:01.2660000Z ##[error]Process completed with exit code 1.\n";
+        assert_eq!(
+            error_lines(log, 3),
+            vec!["Process completed with exit code 1.".to_string()]
+        );
+        assert!(ci_log_signature("lint", log).is_some());
+        let clean =
+            "2026-12-02T10:10:00.0000000Z > eslint web/\n2026-12-02T10:10:01.0000000Z done\n";
+        assert!(ci_log_signature("lint", clean).is_none());
     }
 
     #[test]

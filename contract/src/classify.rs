@@ -178,7 +178,8 @@ pub const RULES: &[Rule] = &[
             "connection refused",
             "network is unreachable",
             "econnrefused",
-            "enotfound",
+            // Node's DNS failure; a bare "enotfound" is inside "ModuleNotFoundError".
+            "getaddrinfo enotfound",
             "econnreset",
             "temporary failure in name resolution",
             "failed to connect",
@@ -372,6 +373,22 @@ mod tests {
                     "curl: (6) Could not resolve host: example.invalid",
                 ),
                 "network_error",
+            ),
+            (
+                ev(
+                    f,
+                    Some(1),
+                    "npm ERR! request to https://registry.npmjs.org/x failed, reason: getaddrinfo ENOTFOUND registry.npmjs.org",
+                ),
+                "network_error",
+            ),
+            (
+                ev(
+                    f,
+                    Some(4),
+                    "E   ModuleNotFoundError: No module named 'inventory'",
+                ),
+                "nonzero_exit",
             ),
             (
                 ev(f, None, "error: context_window_exceeded"),

@@ -68,6 +68,10 @@ pub struct State {
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn_id: Option<String>,
+    /// The commit the session started on (`session_meta.git.commit_hash`), stamped on its
+    /// calls so an imported call knows the code it ran against (Harbor export needs it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_head: Option<String>,
     /// The last line timestamp seen (for lines without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_ts: Option<String>,
@@ -338,6 +342,9 @@ impl Parser {
         if let Some(model) = s(&p.model) {
             self.state.model = Some(model.to_string());
         }
+        if let Some(head) = p.git.as_ref().and_then(|g| str_of(g, "commit_hash")) {
+            self.state.git_head = Some(head.to_string());
+        }
         if subagent {
             // The subagent's calls belong to the parent session; its own start is the
             // parent's `SubagentStart`, not a new session.
@@ -347,11 +354,7 @@ impl Parser {
         let mut r = self.session(ts, events::SESSION_START);
         r.cwd = self.state.cwd.clone();
         r.model = self.state.model.clone();
-        r.git_head = p
-            .git
-            .as_ref()
-            .and_then(|g| str_of(g, "commit_hash"))
-            .map(str::to_string);
+        r.git_head = self.state.git_head.clone();
         r.reason = s(&p.source).map(str::to_string);
         if r.model.is_some() {
             out.push(r);
@@ -481,6 +484,7 @@ impl Parser {
             None => self.state.cwd.clone(),
         };
         r.model = self.state.model.clone();
+        r.git_head = self.state.git_head.clone();
         out.push(r);
         if self.state.calls.len() >= MAX_PENDING {
             let first = self.state.calls.keys().next().cloned();
@@ -1427,5 +1431,32 @@ mod tests {
                 .unwrap();
             assert_eq!(call.status, Status::Running, "still running, exit {exit}");
         }
+    }
+
+    #[test]
+    fn calls_carry_the_commit_the_session_started_on() {
+        let lines = [
+            r#"{"timestamp":"2026-11-22T00:09:57.985Z","ordinal":0,"type":"session_meta","payload":{"session_id":"S","id":"S","cwd":"/r","git":{"commit_hash":"b22a542fecce8e402df5338806156da74a602660","branch":"main"}}}"#,
+            r#"{"timestamp":"2026-11-22T00:09:58.052Z","ordinal":1,"type":"response_item","payload":{"type":"function_call","name":"exec_command","arguments":"{\"cmd\":\"ls\"}","call_id":"call_0"}}"#,
+        ];
+        let mut parser = Parser::new(State::default(), None, "2026-11-22T00:00:00Z".into());
+        let mut out = Vec::new();
+        for l in lines {
+            parser.line(l.as_bytes(), &mut out);
+        }
+        parser.flush(&mut out);
+        let head = Some("b22a542fecce8e402df5338806156da74a602660");
+        let pre = out.iter().find(|r| r.phase == Some(Phase::Pre)).unwrap();
+        assert_eq!(pre.git_head.as_deref(), head);
+        let start = out
+            .iter()
+            .find(|r| r.phase == Some(Phase::Session))
+            .unwrap();
+        assert_eq!(start.git_head.as_deref(), head);
+        // A later read that resumes from the saved state still knows the commit.
+        let mut resumed = Parser::new(parser.into_state(), None, "2026-11-22T00:00:00Z".into());
+        let mut more = Vec::new();
+        resumed.line(lines[1].replace("call_0", "call_1").as_bytes(), &mut more);
+        assert_eq!(more[0].git_head.as_deref(), head);
     }
 }
