@@ -40,6 +40,15 @@ pub enum Command {
     ExportHarbor(crate::harbor::ExportArgs),
     /// Write a self-contained HTML report with charts (see docs/report.md); prints its path.
     Report(ReportArgs),
+    /// Build or update the SQLite store of the log and the state (see docs/store.md).
+    Db(crate::stores::db::DbArgs),
+    /// Send the log's tool calls to an OTLP/HTTP collector as spans, resuming where the
+    /// last export stopped (see docs/store.md).
+    ExportOtlp(crate::stores::otlp::ExportOtlpArgs),
+    /// Upsert the log's friction clusters into a Chroma collection (see docs/store.md).
+    PushChroma(crate::stores::chroma::ChromaArgs),
+    /// Find the friction clusters nearest to TEXT in the Chroma collection.
+    Similar(crate::stores::chroma::SimilarArgs),
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
@@ -127,6 +136,17 @@ fn print(text: &str) -> ExitCode {
     }
 }
 
+/// Prints a subcommand's output, or its error chain.
+fn finish(name: &str, r: anyhow::Result<String>) -> ExitCode {
+    match r {
+        Ok(text) => print(&text),
+        Err(e) => {
+            eprintln!("codex-analyzer {name}: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Runs a parsed command line.
 pub fn dispatch(cli: Cli) -> ExitCode {
     match cli.command {
@@ -158,6 +178,16 @@ pub fn dispatch(cli: Cli) -> ExitCode {
                 }
             }
         }
+        Command::Db(a) => finish(
+            "db",
+            crate::stores::db::run(&a).map(|(p, r)| crate::stores::db::render(&p, &r)),
+        ),
+        Command::ExportOtlp(a) => finish(
+            "export-otlp",
+            crate::stores::otlp::run(&a).map(|r| crate::stores::otlp::render(&r)),
+        ),
+        Command::PushChroma(a) => finish("push-chroma", crate::stores::chroma::push(&a)),
+        Command::Similar(a) => finish("similar", crate::stores::chroma::similar(&a)),
         Command::Run(a) => {
             let req = RunRequest {
                 repo: a.repo,
@@ -176,7 +206,9 @@ pub fn dispatch(cli: Cli) -> ExitCode {
             // rolling issue and AGENTS.md.
             let mut closed_loop = ClosedLoop;
             let mut github = GithubStage::new(GithubTarget::from_env(a.github_repo.as_deref()));
-            match run::run_with(&req, &mut [&mut closed_loop, &mut github]) {
+            // The stores (OpenTelemetry, Chroma) last: they export what the run wrote.
+            let mut stores = crate::stores::stage::StoresStage;
+            match run::run_with(&req, &mut [&mut closed_loop, &mut github, &mut stores]) {
                 Ok(out) => {
                     let style = Style {
                         colour: a.format == Format::Text && output::use_colour(),

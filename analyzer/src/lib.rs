@@ -28,3 +28,4 @@ pub mod runlog;
 pub mod signals;
 pub mod signature;
 pub mod state;
+pub mod stores;

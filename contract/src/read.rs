@@ -96,6 +96,11 @@ impl<R: BufRead> RecordReader<R> {
         self.line_start
     }
 
+    /// Bytes read so far: after `next` returned a record, the end of its line.
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
     /// The raw text of the record `next` last returned (without its line ending), so a
     /// derived store can keep the line exactly as written.
     pub fn last_line(&self) -> &[u8] {
@@ -248,6 +253,7 @@ mod tests {
         assert!(r.next().is_some());
         let off = data.find(b).unwrap() as u64;
         assert_eq!((r.last_offset(), r.last_line()), (off, b.as_bytes()));
+        assert_eq!(r.consumed(), data.len() as u64);
         assert!(r.next().is_none());
     }
 

@@ -9,14 +9,11 @@ use std::path::Path;
 use codex_contract::fold::{Call, Folder};
 use codex_contract::read::RecordReader;
 use codex_contract::record::{format_ts, parse_ts, Excerpt, Phase, Record, Source, Status};
+use codex_contract::resume::{complete_end, head_hash, invalidated};
 use codex_contract::state::State;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use sha2::{Digest, Sha256};
 
 use crate::{Store, StoreError};
-
-/// How many bytes of the log's head the cursor is checked against.
-const HEAD_BYTES: u64 = 4096;
 
 /// A session's row and its signals, computed by the analyzer.
 #[derive(Clone, Debug, PartialEq)]
@@ -117,32 +114,6 @@ fn log_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     }
 }
 
-/// SHA-256 of the first `min(end, HEAD_BYTES)` bytes.
-fn head_hash(file: &mut File, end: u64) -> std::io::Result<String> {
-    let mut buf = vec![0u8; end.min(HEAD_BYTES) as usize];
-    file.seek(SeekFrom::Start(0))?;
-    file.read_exact(&mut buf)?;
-    Ok(format!("{:x}", Sha256::digest(&buf)))
-}
-
-/// The end of the last complete line in `[from, len)`: a line still being written is left
-/// for the next update.
-fn complete_end(file: &mut File, from: u64, len: u64) -> std::io::Result<u64> {
-    let mut end = len;
-    let mut buf = vec![0u8; 64 * 1024];
-    while end > from {
-        let start = end.saturating_sub(buf.len() as u64).max(from);
-        let chunk = &mut buf[..(end - start) as usize];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(chunk)?;
-        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
-            return Ok(start + i as u64 + 1);
-        }
-        end = start;
-    }
-    Ok(from)
-}
-
 /// The contract's string for an enum value (`"codex-hook"`, `"outcome"`, `"failed"`).
 fn name<T: serde::Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {
@@ -175,16 +146,8 @@ impl Store {
         let stored_head = meta(&tx, "log_head_sha256")?;
         let rebuild = if opts.rebuild {
             Some("requested (--rebuild)".to_string())
-        } else if offset > len {
-            Some(format!(
-                "the log is shorter ({len} bytes) than the cursor ({offset}): rotated or rewritten"
-            ))
-        } else if offset > 0
-            && stored_head.as_deref() != Some(&head_hash(&mut file, offset).map_err(log_err(log))?)
-        {
-            Some("the log's first bytes changed: rotated or rewritten".to_string())
         } else {
-            None
+            invalidated(&mut file, offset, stored_head.as_deref()).map_err(log_err(log))?
         };
         if rebuild.is_some() {
             for t in DATA_TABLES {

@@ -6,3 +6,4 @@ pub mod bins;
 pub mod codex;
 pub mod github_double;
 pub mod model_server;
+pub mod stores;
