@@ -3,7 +3,8 @@
 #   - `codex-analyzer db`: a fresh build, then an update with nothing new;
 #   - `codex-analyzer export-otlp`: everything, to a local receiver that accepts without
 #     decoding (tests/py/otlp_receiver.py --sink, from the tests' venv), then a rerun.
-# Reports wall time, records/s and peak memory (/usr/bin/time -v). Release build.
+# Reports wall time, records/s and peak memory (/usr/bin/time -v). Release build; PROFILE=dev
+# measures the debug build instead (much slower: only for a quick look).
 #   BENCH_RECORDS=N overrides the record count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,15 +12,21 @@ N=${BENCH_RECORDS:-1000000}
 PY=tests/.venv/bin/python
 [ -x "$PY" ] || { echo "stores.sh: run ./scripts/test once (it installs tests/.venv)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "stores.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
-cargo build --release -q -p codex-analyzer -p benches --example gen_log
-A=target/release/codex-analyzer
+if [ "${PROFILE:-release}" = dev ]; then
+  cargo build -q -p codex-analyzer -p benches --example gen_log
+  T=target/debug
+else
+  cargo build --release -q -p codex-analyzer -p benches --example gen_log
+  T=target/release
+fi
+A=$T/codex-analyzer
 dir=$(mktemp -d)
 rx=
 cleanup() { [ -n "$rx" ] && kill "$rx" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 mkdir -p "$dir/repo/.codex"
 log="$dir/repo/.codex/toolcalls.ndjson"
-target/release/examples/gen_log "$log" "$N"
+$T/examples/gen_log "$log" "$N"
 bytes=$(stat -c %s "$log")
 
 measure() { # name, command...
