@@ -298,6 +298,24 @@ fn a_collector_down_past_the_retries_loses_and_duplicates_nothing() {
     assert!(out.contains("started from the beginning"), "{out}");
 }
 
+#[test]
+fn a_log_longer_than_the_read_buffer_is_sent_once() {
+    // Several chunks of a log far bigger than the reader's 64 KiB buffer: a regression test
+    // for a reader that shared its file offset with the cursor's head hash.
+    let repo = tempfile::tempdir().unwrap();
+    let log = repo.path().join(".codex/toolcalls.ndjson");
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    let lines: Vec<String> = (0..3000)
+        .map(|i| line(serde_json::json!({"v":1,"ts":format!("2026-03-01T10:{:02}:{:02}.000Z", i / 60 % 60, i % 60),"source":"exec","phase":"outcome","session_id":format!("s{}", i / 100),"call_id":format!("c{i}"),"tool":"exec","input":format!("make target-{i} {}", "x".repeat(200)),"exit_code":0,"status":"ok","duration_ms":5})))
+        .collect();
+    append(&log, &lines);
+    assert!(std::fs::metadata(&log).unwrap().len() > 4 * 65536);
+    let rx = otlp_receiver(&[]);
+    let out = ok(&export(repo.path(), &rx.url(), &["--batch", "700"]));
+    assert!(out.contains("3000 records read, 3000 calls sent"), "{out}");
+    assert_eq!(calls_by_id(&accepted_spans(&rx.requests())).len(), 3000);
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }

@@ -283,11 +283,11 @@ pub fn export(e: &Export) -> Result<ExportReport> {
 
     let start = cursor.offset;
     let stop = complete_end(&mut file, start, len)?;
-    file.seek(SeekFrom::Start(start))?;
-    let mut reader = RecordReader::new(BufReader::with_capacity(
-        1 << 16,
-        file.try_clone()?.take(stop - start),
-    ));
+    // A handle of its own for the head hash: a clone would share the read offset, and
+    // hashing between chunks would move the reader back to the log's start.
+    let mut body = File::open(e.log)?;
+    body.seek(SeekFrom::Start(start))?;
+    let mut reader = RecordReader::new(BufReader::with_capacity(1 << 16, body.take(stop - start)));
     let batch = e.batch.max(1);
     loop {
         let mut chunk: Vec<Record> = std::mem::take(&mut cursor.carry);
