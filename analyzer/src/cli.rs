@@ -45,6 +45,15 @@ pub enum Command {
     /// Show the whole loop on synthetic Codex sessions in a throwaway workspace: capture,
     /// signals, issues ranked by impact, a Harbor task, a fix and its measured effect.
     Demo(DemoArgs),
+    /// Build or update the SQLite store of the log and the state.
+    Db(crate::stores::db::DbArgs),
+    /// Send the log's tool calls to an OTLP/HTTP collector as spans, resuming where the
+    /// last export stopped.
+    ExportOtlp(crate::stores::otlp::ExportOtlpArgs),
+    /// Upsert the log's friction clusters into a Chroma collection.
+    PushChroma(crate::stores::chroma::ChromaArgs),
+    /// Find the friction clusters nearest to TEXT in the Chroma collection.
+    Similar(crate::stores::chroma::SimilarArgs),
 }
 
 #[derive(Args, Debug)]
@@ -91,7 +100,7 @@ pub struct RunArgs {
     pub github_repo: Option<String>,
     /// Turn the semantic layer on for this run even when `[semantic] enabled` is false: an
     /// OpenAI-compatible model judges confusion per session, merges near-duplicate clusters
-    /// and summarizes them ($OPENAI_API_KEY, $OPENAI_BASE_URL; see docs/semantic.md).
+    /// and summarizes them ($OPENAI_API_KEY, $OPENAI_BASE_URL).
     #[arg(long)]
     pub semantic: bool,
 }
@@ -154,7 +163,7 @@ pub struct DemoArgs {
     pub interactive: bool,
     /// The clock, RFC 3339 [default: now]. The second analyzer run is at this time, the
     /// first 24 hours earlier; pin it to reproduce a workspace byte for byte.
-    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    #[arg(long, value_name = "RFC3339", value_parser = crate::args::now)]
     pub now: Option<DateTime<Utc>>,
 }
 
@@ -166,6 +175,17 @@ fn print(text: &str) -> ExitCode {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("codex-analyzer: cannot write output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a subcommand's output, or its error chain.
+fn finish(name: &str, r: anyhow::Result<String>) -> ExitCode {
+    match r {
+        Ok(text) => print(&text),
+        Err(e) => {
+            eprintln!("codex-analyzer {name}: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -224,6 +244,16 @@ pub fn dispatch(cli: Cli) -> ExitCode {
                 }
             }
         }
+        Command::Db(a) => finish(
+            "db",
+            crate::stores::db::run(&a).map(|(p, r)| crate::stores::db::render(&p, &r)),
+        ),
+        Command::ExportOtlp(a) => finish(
+            "export-otlp",
+            crate::stores::otlp::run(&a).map(|r| crate::stores::otlp::render(&r)),
+        ),
+        Command::PushChroma(a) => finish("push-chroma", crate::stores::chroma::push(&a)),
+        Command::Similar(a) => finish("similar", crate::stores::chroma::similar(&a)),
         Command::Run(a) => {
             let req = RunRequest {
                 repo: a.repo,
@@ -244,7 +274,12 @@ pub fn dispatch(cli: Cli) -> ExitCode {
             let mut closed_loop = ClosedLoop;
             let mut semantic = crate::semantic::SemanticStage::new(a.semantic);
             let mut github = GithubStage::new(GithubTarget::from_env(a.github_repo.as_deref()));
-            match run::run_with(&req, &mut [&mut closed_loop, &mut semantic, &mut github]) {
+            // The stores (OpenTelemetry, Chroma) last: they export what the run wrote.
+            let mut stores = crate::stores::stage::StoresStage;
+            match run::run_with(
+                &req,
+                &mut [&mut closed_loop, &mut semantic, &mut github, &mut stores],
+            ) {
                 Ok(out) => {
                     let style = Style {
                         colour: a.format == Format::Text && output::use_colour(),

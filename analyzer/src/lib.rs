@@ -32,4 +32,5 @@ pub mod semantic;
 pub mod signals;
 pub mod signature;
 pub mod state;
+pub mod stores;
 pub mod triage;

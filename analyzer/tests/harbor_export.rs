@@ -222,7 +222,7 @@ fn args(f: &Fixture) -> ExportArgs {
         top: 3,
         fingerprint: None,
         log: Some(f.log.clone()),
-        now: Some(format_ts(t0() + Duration::days(1))),
+        now: Some(t0() + Duration::days(1)),
         window: "7d".into(),
     }
 }
@@ -615,7 +615,7 @@ fn export_harbor_subcommand_of_the_binary_writes_valid_tasks() {
             .arg(&f.out)
             .arg("--log")
             .arg(&f.log)
-            .args(["--now", a.now.as_deref().unwrap(), "--window", "7d"])
+            .args(["--now", &format_ts(a.now.unwrap()), "--window", "7d"])
             .args(extra)
             .env_remove("CODEX_TOOLCALLS_LOG");
         c.output().unwrap()

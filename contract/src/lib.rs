@@ -12,6 +12,7 @@ pub mod paths;
 pub mod read;
 pub mod record;
 pub mod redact;
+pub mod resume;
 pub mod runid;
 pub mod state;
 

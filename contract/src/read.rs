@@ -61,6 +61,9 @@ pub struct RecordReader<R> {
     buf: Vec<u8>,
     stats: ReadStats,
     done: bool,
+    /// Bytes consumed so far, and where the line in `buf` started.
+    consumed: u64,
+    line_start: u64,
     /// The underlying read error that ended the stream, if any.
     pub error: Option<io::Error>,
 }
@@ -72,6 +75,8 @@ impl<R: BufRead> RecordReader<R> {
             buf: Vec::with_capacity(4096),
             stats: ReadStats::default(),
             done: false,
+            consumed: 0,
+            line_start: 0,
             error: None,
         }
     }
@@ -84,9 +89,28 @@ impl<R: BufRead> RecordReader<R> {
         self.stats
     }
 
+    /// Where the line of the record [`Iterator::next`] last returned starts, in bytes from
+    /// the start of the reader: a stable key for the record (derived stores use it) and a
+    /// resume point.
+    pub fn last_offset(&self) -> u64 {
+        self.line_start
+    }
+
+    /// Bytes read so far: after `next` returned a record, the end of its line.
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
+    /// The raw text of the record `next` last returned (without its line ending), so a
+    /// derived store can keep the line exactly as written.
+    pub fn last_line(&self) -> &[u8] {
+        self.buf.strip_suffix(b"\r").unwrap_or(&self.buf)
+    }
+
     /// Reads one line into `buf`, up to the cap. Returns whether it was oversized, or None at EOF.
     fn read_line(&mut self) -> io::Result<Option<bool>> {
         self.buf.clear();
+        self.line_start = self.consumed;
         let mut oversized = false;
         let mut any = false;
         loop {
@@ -113,6 +137,7 @@ impl<R: BufRead> RecordReader<R> {
             }
             let used = chunk.len() + usize::from(found);
             self.inner.consume(used);
+            self.consumed += used as u64;
             if found {
                 return Ok(Some(oversized));
             }
@@ -217,6 +242,21 @@ mod tests {
                 (7, ProblemKind::Truncated)
             ]
         );
+    }
+
+    #[test]
+    fn offsets_and_lines_point_at_each_record() {
+        let a = r#"{"v":1,"ts":"2026-01-01T00:00:00Z","source":"exec","phase":"outcome","call_id":"a"}"#;
+        let b = r#"{"v":1,"ts":"2026-01-01T00:00:01Z","source":"exec","phase":"outcome","call_id":"b"}"#;
+        let data = format!("{a}\n{{bad}}\n\n{b}\r\n");
+        let mut r = RecordReader::new(io::Cursor::new(data.clone()));
+        assert!(r.next().is_some());
+        assert_eq!((r.last_offset(), r.last_line()), (0, a.as_bytes()));
+        assert!(r.next().is_some());
+        let off = data.find(b).unwrap() as u64;
+        assert_eq!((r.last_offset(), r.last_line()), (off, b.as_bytes()));
+        assert_eq!(r.consumed(), data.len() as u64);
+        assert!(r.next().is_none());
     }
 
     #[test]

@@ -46,7 +46,12 @@ fn newest_source(name: &str) -> std::time::SystemTime {
     } else {
         "analyzer"
     };
-    for krate in ["contract", own] {
+    let stores: &[&str] = if own == "analyzer" {
+        &["store", "otlp"]
+    } else {
+        &[]
+    };
+    for krate in ["contract", own].iter().chain(stores) {
         walk(&workspace_root().join(krate).join("src"), &mut newest);
     }
     newest

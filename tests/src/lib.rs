@@ -7,3 +7,4 @@ pub mod codex;
 pub mod github_double;
 pub mod model_server;
 pub mod openai_double;
+pub mod stores;
