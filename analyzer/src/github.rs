@@ -432,7 +432,7 @@ impl Extension for GithubStage {
             section: LogSection::AutoCreatedTickets,
             markdown: format!(
                 "GitHub (tickets and rolling issue): {}.",
-                combined_summary(&[&o1, &o2], ctx.apply)
+                combined_summary(&[&o1, &o2])
             ),
         });
 
@@ -528,7 +528,7 @@ impl Extension for GithubStage {
             json!({
                 "status": combined_status(&all),
                 "reason": o1.reason.clone(),
-                "summary": combined_summary(&all, ctx.apply),
+                "summary": combined_summary(&all),
                 "results": all.iter().flat_map(|o| o.results.iter()).collect::<Vec<&ItemResult>>(),
                 "pending": state.pending.len(),
                 "writes": all.iter().map(|o| o.writes).sum::<u32>(),
@@ -1381,19 +1381,18 @@ fn combined_status(all: &[&PublishOutcome]) -> &'static str {
     }
 }
 
-/// One line for the log and the output. A dry run that could not publish anyway says so
-/// plainly, once, with what turns publishing on (nothing is "kept pending" by a dry run).
-fn combined_summary(all: &[&PublishOutcome], apply: bool) -> String {
-    if let Some(reason) = all.iter().find_map(|o| o.reason.clone()).filter(|_| !apply) {
+/// One line for the log and the output. When publishing is not set up (no token, no
+/// repository), it says so plainly, once, with what turns it on — the same words in a dry
+/// run and an applied one, so `--format md` stays exactly what `--apply` appends; the items
+/// waiting are listed as `pending` under Auto-Created Tickets either way.
+fn combined_summary(all: &[&PublishOutcome]) -> String {
+    if let Some(reason) = all.iter().find_map(|o| o.reason.clone()) {
         return format!(
             "publishing is off ({}): set GITHUB_TOKEN and --github-repo OWNER/NAME (or \
-             $GITHUB_REPOSITORY) and pass --apply to publish tickets, the rolling issue and the PR",
+             $GITHUB_REPOSITORY) and run with --apply to publish tickets, the rolling issue and \
+             the PR",
             reason.trim_start_matches("not published: ")
         );
-    }
-    if let Some(reason) = all.iter().find_map(|o| o.reason.clone()) {
-        let pending: usize = all.iter().map(|o| o.pending.len()).sum();
-        return format!("{reason}; {pending} item(s) kept pending for the next run");
     }
     let count = |a: Action| {
         all.iter()

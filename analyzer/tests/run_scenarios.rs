@@ -185,7 +185,7 @@ fn exactly_the_planted_findings_appear() {
     assert!(
         warnings
             .iter()
-            .any(|w| w.as_str().unwrap().contains("2 line(s)")),
+            .any(|w| w.as_str().unwrap().contains("2 lines of")),
         "{warnings:?}"
     );
 }
