@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 use codex_contract::state::State;
 
-use crate::finding::{sample, Finding, Ticketing};
+use crate::finding::{sample, Finding, RuleId, Ticketing};
 
 /// The default of `[analysis] max_new_tickets`: a first run on a busy repository opens a
 /// handful of tickets, not dozens.
@@ -42,16 +42,31 @@ pub fn one_per_subject(findings: &mut Vec<Finding>) {
     let mut kept: Vec<Finding> = Vec::with_capacity(findings.len());
     let mut by_subject: HashMap<String, usize> = HashMap::new();
     for f in findings.drain(..) {
-        match by_subject.get(&f.subject) {
+        let file = file_of(&f).to_string();
+        match by_subject.get(&file) {
             Some(&i) if kept[i].rule != f.rule => absorb(&mut kept[i], f),
             Some(_) => kept.push(f),
             None => {
-                by_subject.insert(f.subject.clone(), kept.len());
+                by_subject.insert(file, kept.len());
                 kept.push(f);
             }
         }
     }
     *findings = kept;
+}
+
+/// What a finding is about, for "one file, one rule": its subject, except that a config
+/// churn subject names the key too (`Cargo.toml: package.edition`) — the file is what a
+/// hotspot on the same file shares with it. A churn over many files (`**/Cargo.toml: …`)
+/// keeps its whole subject.
+fn file_of(f: &Finding) -> &str {
+    match f.rule {
+        RuleId::ConfigChurn => match f.subject.split_once(": ") {
+            Some((file, _)) if !file.contains('*') && !file.contains(' ') => file,
+            _ => &f.subject,
+        },
+        _ => &f.subject,
+    }
 }
 
 fn absorb(into: &mut Finding, other: Finding) {
@@ -127,6 +142,32 @@ mod tests {
         f.evidence.samples = vec![format!("sample of {rule}")];
         f.evidence.refs = vec![format!("ref-{rule}"), "shared".into()];
         f
+    }
+
+    #[test]
+    fn a_key_level_config_churn_and_a_hotspot_of_its_file_are_one_finding() {
+        let mut v = vec![
+            f(
+                RuleId::ConfigChurn,
+                "Cargo.toml: package.edition",
+                Severity::Medium,
+                3,
+            ),
+            f(RuleId::FileHotspot, "Cargo.toml", Severity::Low, 4),
+            f(
+                RuleId::ConfigChurn,
+                "**/Cargo.toml: package.edition",
+                Severity::Medium,
+                3,
+            ),
+            f(RuleId::FileHotspot, "**/Cargo.toml", Severity::Low, 4),
+        ];
+        finding::sort(&mut v);
+        one_per_subject(&mut v);
+        let subjects: Vec<&str> = v.iter().map(|f| f.subject.as_str()).collect();
+        assert_eq!(v.len(), 3, "{subjects:?}");
+        assert!(subjects.contains(&"Cargo.toml: package.edition"));
+        assert!(!subjects.contains(&"Cargo.toml"));
     }
 
     #[test]

@@ -582,7 +582,7 @@ fn expected() -> Vec<(&'static str, Vec<(String, String)>)> {
                 s("2026-03-02-PM", "3"),
                 s("2026-03-03-AM", "3"),
                 s("2026-03-03-PM", "4"),
-                s(RUN_ID, "5"),
+                s(RUN_ID, "4"),
             ],
         ),
     ]
@@ -684,21 +684,23 @@ fn every_chart_renders_with_its_title_text_alternative_and_table() {
         [
             format!("{RUN_ID}\nthis report"),
             "0".into(),
-            "4".into(),
+            "3".into(),
             "0".into(),
             "1".into()
         ]
     );
-    assert_eq!(fr[1][..3], ["2026-03-03-PM", "2", "3"]);
+    assert_eq!(fr[1][..3], ["2026-03-03-PM", "1", "3"]);
 
-    // The findings: four persisting, one resolved, with tickets and before/after.
+    // The findings: three persisting, one resolved, with tickets and before/after.
     let section = between(
         &dom,
         "<section class=\"panel\" id=\"findings\">",
         "</section>",
     );
     let f = rows(section);
-    assert_eq!(f.len(), 5, "{f:?}");
+    // `src/hot.rs` (5 one-line tweaks) is in the hotspot chart but no finding: it is not
+    // rework by the file_hotspot rule's defaults.
+    assert_eq!(f.len(), 4, "{f:?}");
     // The subject cell: the subject, then the title on a second line.
     let by_subject = |subj: &str| {
         f.iter()
@@ -722,7 +724,7 @@ fn every_chart_renders_with_its_title_text_alternative_and_table() {
     assert_eq!(fnf[8], "#43 open");
     assert_eq!(
         f.iter().filter(|r| r[4] == "persisting").count(),
-        4,
+        3,
         "{f:?}"
     );
     assert!(section.contains(&format!("<a href=\"{TICKET_CNF}\"")));
