@@ -1079,7 +1079,7 @@ fn stated_failure(t: &str) -> Option<Outcome> {
         let body = denied
             .and_then(|r| r.split_once(", stdout: "))
             .map(|(_, out)| match out.rsplit_once(", stderr: ") {
-                Some((o, e)) if o.is_empty() => e.to_string(),
+                Some(("", e)) => e.to_string(),
                 Some((o, e)) => format!("{o}\n{e}"),
                 None => out.to_string(),
             });

@@ -32,7 +32,8 @@ fn root() -> PathBuf {
 #[test]
 fn saved_fuzz_inputs_still_pass() {
     let dir = root().join("contract/fuzz/regressions");
-    let targets: [(&str, fn(&[u8])); 4] = [
+    type Check = fn(&[u8]);
+    let targets: [(&str, Check); 4] = [
         ("reader", checks::reader),
         ("redact", checks::redaction),
         ("rollout_line", checks::rollout_lines),
