@@ -785,7 +785,7 @@ fn without_a_token_local_outputs_are_complete_and_the_next_run_publishes_the_bac
     let log = read(r, LOG);
     assert!(log.contains(&format!("## Run {RUN}")));
     assert!(
-        log.contains("GitHub (tickets and rolling issue): not published: no GITHUB_TOKEN"),
+        log.contains("GitHub (tickets and rolling issue): publishing is off (no GITHUB_TOKEN)"),
         "{log}"
     );
     for h in [
