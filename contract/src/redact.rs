@@ -61,6 +61,7 @@ mod checks;
 mod engine;
 mod families;
 mod json;
+mod keywords;
 mod pem;
 mod stream;
 

@@ -1,6 +1,6 @@
-//! The matching engine: a keyword prefilter built once per process, then each family's
-//! regexes compiled lazily (the first time one of its keywords is seen) and run only on the
-//! line around each keyword hit.
+//! The matching engine: a keyword prefilter (its tables computed at compile time, see
+//! `keywords`), then each family's regexes compiled lazily (the first time one of its
+//! keywords is seen) and run only on the line around each keyword hit.
 //!
 //! Why this shape: the shim starts on every tool call, and compiling one regex costs ~0.2 ms,
 //! so compiling all families up front would dominate its start-up. Clean text (the common
@@ -23,7 +23,8 @@ use aho_corasick::{packed, AhoCorasick, Input, MatchKind};
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 use super::checks::{self, Caps};
-use super::families::{Matcher, Near, Pattern, Scope, FAMILIES};
+use super::families::{Matcher, Near, Scope, FAMILIES};
+use super::keywords::{fold, Entry, Group, Keyword, Table, LONG_GROUPS, MAX_PATTERNS, TABLE};
 use super::pem;
 
 /// A byte range to replace with `[REDACTED:<family id>]`.
@@ -63,51 +64,8 @@ pub(crate) const MAX_REACH: usize = WINDOW_RIGHT + pem::MAX_BLOCK + 1024;
 
 /// Lower-casing chunk for the case-insensitive scan.
 const CHUNK: usize = 4096;
-/// Keywords shorter than this go to the exact short-keyword scan.
-const LONG_KEYWORD: usize = 4;
-
-/// Upper bound on the number of patterns over all families (per-call state is on the stack).
-const MAX_PATTERNS: usize = 96;
-
-/// What a keyword hit triggers: one pattern.
-struct Target {
-    pattern: u16,
-    /// Compare the original bytes with this (case-sensitive keyword).
-    exact: Option<&'static [u8]>,
-    near: Near,
-}
-
-struct Entry {
-    len: usize,
-    targets: Vec<Target>,
-}
-
-/// One pattern of one family, with its regex compiled on first use.
-struct Pat {
-    family: u16,
-    def: &'static Pattern,
-    regex: OnceLock<Regex>,
-}
-
-impl Pat {
-    fn regex(&self, re: &str) -> &Regex {
-        self.regex.get_or_init(|| {
-            RegexBuilder::new(re)
-                .unicode(false)
-                .multi_line(true)
-                .build()
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "a redaction pattern of {} does not compile: {e}",
-                        FAMILIES[self.family as usize].id
-                    )
-                })
-        })
-    }
-}
-
-/// Finds keywords, leftmost first. No keyword is a prefix of another (a test holds the
-/// tables to it), so at most one matches at any position.
+/// Finds the keywords of one group, leftmost first. No keyword is a prefix of another (a
+/// test holds the tables to it), so at most one matches at any position.
 ///
 /// Two ways, with the same answers (tested): a direct scan, with the candidates indexed by
 /// first byte, and a SIMD searcher built on first need. Building the searcher costs about as
@@ -115,9 +73,7 @@ impl Pat {
 /// commonest text is one short command line in a process that lives about a millisecond.
 /// [`Prefilter::direct`] picks, per text.
 struct Finder {
-    patterns: Vec<Vec<u8>>,
-    /// Indexes into `patterns` by first byte.
-    by_first: Vec<Vec<u16>>,
+    group: &'static Group,
     fast: OnceLock<Fast>,
 }
 
@@ -134,23 +90,23 @@ const DIRECT_SCAN_MAX: usize = 1024;
 const DIRECT_SCAN_BUDGET: usize = 16 * 1024;
 
 impl Finder {
-    fn new(patterns: Vec<Vec<u8>>) -> Finder {
-        let mut by_first = vec![Vec::new(); 256];
-        for (i, p) in patterns.iter().enumerate() {
-            by_first[p[0] as usize].push(i as u16);
-        }
+    const fn new(group: &'static Group) -> Finder {
         Finder {
-            patterns,
-            by_first,
+            group,
             fast: OnceLock::new(),
         }
     }
 
+    fn patterns(&self) -> &'static [Keyword] {
+        TABLE.keywords(self.group)
+    }
+
     fn fast(&self) -> &Fast {
         self.fast.get_or_init(|| {
+            let patterns = self.patterns().iter().map(Keyword::as_bytes);
             if let Some(s) = packed::Config::new()
                 .builder()
-                .extend(&self.patterns)
+                .extend(patterns.clone())
                 .build()
             {
                 return Fast::Teddy(s);
@@ -158,7 +114,7 @@ impl Finder {
             // No SIMD Teddy on this CPU: a leftmost-first automaton gives the same answers.
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostFirst)
-                .build(&self.patterns)
+                .build(patterns)
                 .expect("redaction keywords are plain literals");
             Fast::Ac(ac)
         })
@@ -174,12 +130,14 @@ impl Finder {
     }
 
     fn find_direct(&self, hay: &[u8], at: usize) -> Option<(usize, usize)> {
+        let patterns = self.patterns();
         (at..hay.len()).find_map(|i| {
             let rest = &hay[i..];
-            self.by_first[rest[0] as usize]
+            TABLE
+                .candidates(self.group, rest[0])
                 .iter()
                 .map(|&p| p as usize)
-                .find(|&p| rest.starts_with(&self.patterns[p]))
+                .find(|&p| rest.starts_with(patterns[p].as_bytes()))
                 .map(|p| (i, p))
         })
     }
@@ -202,27 +160,55 @@ impl Finder {
     }
 }
 
-/// One SIMD searcher's worth of keywords and what each triggers.
-struct Group {
-    finder: Finder,
-    entries: Vec<Entry>,
-}
-
-/// Most keywords one packed searcher takes (Teddy's limit).
-const GROUP_MAX: usize = 64;
-
+/// The run-time half of the prefilter: what is built on first need.
 struct Prefilter {
-    /// The folded keywords, in groups of at most [`GROUP_MAX`]: each group is one more SIMD
-    /// pass over the folded chunk, so keywords are added sparingly.
-    long: Vec<Group>,
-    long_overlap: usize,
-    short: Group,
-    pats: Vec<Pat>,
+    /// The folded keywords, in groups of at most 64 (Teddy's limit): each group is one more
+    /// SIMD pass over the folded chunk, so keywords are added sparingly. Only the first
+    /// `TABLE.long_groups().len()` are used.
+    long: [Finder; LONG_GROUPS],
+    short: Finder,
+    /// Each pattern's regex, compiled on first use.
+    regexes: [OnceLock<Regex>; MAX_PATTERNS],
     /// What is left of [`DIRECT_SCAN_BUDGET`].
     direct_left: AtomicUsize,
 }
 
 impl Prefilter {
+    const fn new(table: &'static Table) -> Prefilter {
+        const _: () = assert!(LONG_GROUPS == 2, "one finder per long group");
+        Prefilter {
+            long: [
+                Finder::new(table.long_group(0)),
+                Finder::new(table.long_group(1)),
+            ],
+            short: Finder::new(table.short_group()),
+            regexes: [const { OnceLock::new() }; MAX_PATTERNS],
+            direct_left: AtomicUsize::new(DIRECT_SCAN_BUDGET),
+        }
+    }
+
+    /// The long-keyword finders in use.
+    fn long(&self) -> &[Finder] {
+        &self.long[..TABLE.long_groups().len()]
+    }
+
+    /// Pattern `pi`'s regex (`src`), compiled on first use.
+    fn regex(&self, pi: usize, src: &str) -> &Regex {
+        self.regexes[pi].get_or_init(|| {
+            RegexBuilder::new(src)
+                .unicode(false)
+                .multi_line(true)
+                .build()
+                .unwrap_or_else(|e| {
+                    let (_, family) = TABLE.pattern(pi);
+                    panic!(
+                        "a redaction pattern of {} does not compile: {e}",
+                        FAMILIES[family as usize].id
+                    )
+                })
+        })
+    }
+
     /// Whether to scan a text of `len` bytes directly: while it is short and the process has
     /// scanned less than [`DIRECT_SCAN_BUDGET`] that way. The rent-or-buy rule: a process
     /// that redacts one command line never pays for the searchers, and one that redacts many
@@ -241,17 +227,6 @@ impl Prefilter {
             self.direct_left.store(0, Ordering::Relaxed);
         }
         taken.is_ok()
-    }
-}
-
-/// The prefilter's spelling of a byte: ASCII lower case, `-` as `_`.
-#[inline(always)]
-fn fold(b: u8) -> u8 {
-    let b = b.to_ascii_lowercase();
-    if b == b'-' {
-        b'_'
-    } else {
-        b
     }
 }
 
@@ -372,92 +347,20 @@ fn near_holds(near: Near, hay: &[u8], pos: usize, len: usize) -> bool {
     }
 }
 
-fn build_prefilter() -> Prefilter {
-    let mut long_pats: Vec<Vec<u8>> = Vec::new();
-    let mut long_entries: Vec<Entry> = Vec::new();
-    let mut short_pats: Vec<Vec<u8>> = Vec::new();
-    let mut short_entries: Vec<Entry> = Vec::new();
-    let mut pats = Vec::new();
-    for (fi, fam) in FAMILIES.iter().enumerate() {
-        for def in fam.patterns {
-            let pi = pats.len() as u16;
-            pats.push(Pat {
-                family: fi as u16,
-                def,
-                regex: OnceLock::new(),
-            });
-            for kw in def.keywords {
-                let bytes = kw.as_bytes();
-                let long = bytes.len() >= LONG_KEYWORD;
-                let (list, entries, key) = if long {
-                    (
-                        &mut long_pats,
-                        &mut long_entries,
-                        bytes.iter().map(|&b| fold(b)).collect(),
-                    )
-                } else {
-                    (&mut short_pats, &mut short_entries, bytes.to_vec())
-                };
-                let idx = match list.iter().position(|p| *p == key) {
-                    Some(i) => i,
-                    None => {
-                        list.push(key);
-                        entries.push(Entry {
-                            len: bytes.len(),
-                            targets: Vec::new(),
-                        });
-                        list.len() - 1
-                    }
-                };
-                let exact = (fam.exact_keywords && long).then_some(bytes);
-                entries[idx].targets.push(Target {
-                    pattern: pi,
-                    exact,
-                    near: def.near,
-                });
-            }
-        }
-    }
-    assert!(
-        pats.len() <= MAX_PATTERNS,
-        "raise MAX_PATTERNS to {}",
-        pats.len()
-    );
-    let long_overlap = long_pats.iter().map(Vec::len).max().unwrap_or(1) - 1;
-    assert!(short_pats.len() <= GROUP_MAX, "too many short keywords");
-    let mut long = Vec::new();
-    let mut long_entries = long_entries.into_iter();
-    for chunk in long_pats.chunks(GROUP_MAX) {
-        long.push(Group {
-            finder: Finder::new(chunk.to_vec()),
-            entries: long_entries.by_ref().take(chunk.len()).collect(),
-        });
-    }
-    Prefilter {
-        long,
-        long_overlap,
-        short: Group {
-            finder: Finder::new(short_pats),
-            entries: short_entries,
-        },
-        pats,
-        direct_left: AtomicUsize::new(DIRECT_SCAN_BUDGET),
-    }
-}
-
 fn prefilter() -> &'static Prefilter {
-    static PREFILTER: OnceLock<Prefilter> = OnceLock::new();
-    PREFILTER.get_or_init(build_prefilter)
+    static PREFILTER: Prefilter = Prefilter::new(&TABLE);
+    &PREFILTER
 }
 
 /// Calls `on_hit(position, entry)` for every keyword occurrence; stops when it returns false.
 fn scan_keywords(pf: &Prefilter, hay: &[u8], mut on_hit: impl FnMut(usize, &Entry) -> bool) {
     let mut buf = [0u8; CHUNK + 64];
-    debug_assert!(pf.long_overlap <= 64);
+    let long_overlap = TABLE.long_overlap;
+    debug_assert!(long_overlap <= 64);
     let direct = pf.direct(hay.len());
     let mut s = 0;
     while s < hay.len() {
-        let e = hay.len().min(s + CHUNK + pf.long_overlap);
+        let e = hay.len().min(s + CHUNK + long_overlap);
         let report_end = if e == hay.len() { e } else { s + CHUNK };
         for (d, &b) in buf.iter_mut().zip(&hay[s..e]) {
             *d = fold(b);
@@ -466,13 +369,13 @@ fn scan_keywords(pf: &Prefilter, hay: &[u8], mut on_hit: impl FnMut(usize, &Entr
         // Hits of different groups arrive out of order; `find_spans_near` does not need
         // them in order (every hit is either covered by a window already run or gets its
         // own, and spans are sorted at the end).
-        for g in &pf.long {
+        for f in pf.long() {
             let mut at = 0;
-            while let Some((st, pid)) = g.finder.find(w, at, direct) {
+            while let Some((st, pid)) = f.find(w, at, direct) {
                 if s + st >= report_end {
                     break;
                 }
-                if !on_hit(s + st, &g.entries[pid]) {
+                if !on_hit(s + st, TABLE.entry(f.group, pid)) {
                     return;
                 }
                 at = st + 1;
@@ -481,8 +384,8 @@ fn scan_keywords(pf: &Prefilter, hay: &[u8], mut on_hit: impl FnMut(usize, &Entr
         s += CHUNK;
     }
     let mut at = 0;
-    while let Some((st, pid)) = pf.short.finder.find(hay, at, direct) {
-        if !on_hit(st, &pf.short.entries[pid]) {
+    while let Some((st, pid)) = pf.short.find(hay, at, direct) {
+        if !on_hit(st, TABLE.entry(pf.short.group, pid)) {
             return;
         }
         at = st + 1;
@@ -611,11 +514,11 @@ struct Search<'a> {
 impl Search<'_> {
     /// Runs pattern `pi` on `hay[start..end]` (look-around sees the whole `hay`), pushing
     /// accepted spans. Returns true when something was found.
-    fn run(&mut self, pat: &Pat, pi: usize, (start, end): (usize, usize)) -> bool {
+    fn run(&mut self, pf: &Prefilter, pi: usize, (start, end): (usize, usize)) -> bool {
         let hay = self.hay;
-        let family = pat.family;
+        let (def, family) = TABLE.pattern(pi);
         let before = self.spans.len();
-        match pat.def.matcher {
+        match def.matcher {
             Matcher::PrivateKey => {
                 let mut found = Vec::new();
                 pem::find_blocks(&hay[..end], &mut found, false);
@@ -633,7 +536,7 @@ impl Search<'_> {
                 }
             }
             Matcher::Regex(src) => {
-                let re = pat.regex(src);
+                let re = pf.regex(pi, src);
                 let locs = self.locs[pi].get_or_insert_with(|| re.capture_locations());
                 let limited = &hay[..end];
                 let mut at = start;
@@ -642,7 +545,7 @@ impl Search<'_> {
                         break;
                     };
                     let caps = Caps { hay, locs };
-                    let accepted = match (pat.def.check)(&caps) {
+                    let accepted = match (def.check)(&caps) {
                         Some((s, e))
                             if e > s
                                 && !self.labels.hit(hay, (s, e), true)
@@ -708,18 +611,18 @@ pub(crate) fn find_spans_near(
                 return true;
             }
         }
-        for t in &entry.targets {
-            if let Some(ex) = t.exact {
+        for t in TABLE.targets(entry) {
+            if let Some(ex) = TABLE.exact(t) {
                 if &hay[pos..pos + ex.len()] != ex {
                     continue;
                 }
             }
-            if !near_holds(t.near, hay, pos, entry.len) {
+            let pi = t.pattern as usize;
+            let (def, family) = TABLE.pattern(pi);
+            if !near_holds(def.near, hay, pos, entry.len) {
                 continue;
             }
-            let pi = t.pattern as usize;
-            let pat = &pf.pats[pi];
-            match FAMILIES[pat.family as usize].scope {
+            match FAMILIES[family as usize].scope {
                 Scope::Document => document[pi] = true,
                 Scope::Line => {
                     if windows[pi].covers(pos, entry.len) {
@@ -727,7 +630,7 @@ pub(crate) fn find_spans_near(
                     }
                     let w = Window::around(hay, pos, entry.len);
                     windows[pi] = w;
-                    if search.run(pat, pi, (w.start, w.end)) && first_only {
+                    if search.run(pf, pi, (w.start, w.end)) && first_only {
                         done = true;
                         return false;
                     }
@@ -737,8 +640,9 @@ pub(crate) fn find_spans_near(
         true
     });
     if !done {
-        for (pi, pat) in pf.pats.iter().enumerate() {
-            if document[pi] && search.run(pat, pi, (0, hay.len())) && first_only {
+        let wanted = document[..TABLE.n_patterns()].iter().enumerate();
+        for (pi, _) in wanted.filter(|(_, &d)| d) {
+            if search.run(pf, pi, (0, hay.len())) && first_only {
                 break;
             }
         }
@@ -813,13 +717,14 @@ pub(crate) fn dirty_ranges(text: &[u8], labels: &[(usize, usize)]) -> Vec<(usize
 
 #[cfg(test)]
 mod tests {
+    use super::super::keywords::{GROUP_MAX, LONG_KEYWORD};
     use super::*;
 
     #[test]
     fn every_pattern_compiles() {
-        for pat in &prefilter().pats {
-            if let Matcher::Regex(src) = pat.def.matcher {
-                pat.regex(src);
+        for pi in 0..TABLE.n_patterns() {
+            if let Matcher::Regex(src) = TABLE.pattern(pi).0.matcher {
+                prefilter().regex(pi, src);
             }
         }
     }
@@ -891,13 +796,14 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        for finder in pf.long.iter().chain([&pf.short]).map(|g| &g.finder) {
+        for finder in pf.long().iter().chain([&pf.short]) {
             let mut total = 0;
             for _ in 0..300 {
                 let mut hay = Vec::new();
                 let len = (rand() % 900) as usize + 1;
                 while hay.len() < len {
-                    let p = &finder.patterns[(rand() as usize) % finder.patterns.len()];
+                    let patterns = finder.patterns();
+                    let p = patterns[(rand() as usize) % patterns.len()].as_bytes();
                     let cut = (rand() as usize) % (p.len() + 1);
                     hay.extend_from_slice(&p[..cut.max(1)]);
                     if rand() % 3 == 0 {
@@ -915,7 +821,7 @@ mod tests {
 
     #[test]
     fn short_texts_are_scanned_directly_until_the_budget_is_spent() {
-        let pf = build_prefilter();
+        let pf = Prefilter::new(&TABLE);
         assert!(
             !pf.direct(DIRECT_SCAN_MAX + 1),
             "long texts use the searcher"
@@ -927,7 +833,7 @@ mod tests {
         assert_eq!(direct, DIRECT_SCAN_BUDGET / 1000);
         assert!(!pf.direct(1), "then the searcher, for good");
         assert!(
-            pf.long.iter().all(|g| g.finder.fast.get().is_none()),
+            pf.long.iter().all(|f| f.fast.get().is_none()),
             "deciding builds nothing"
         );
     }
