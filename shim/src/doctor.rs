@@ -96,6 +96,9 @@ pub fn diagnose(opts: &DoctorOptions) -> Vec<Check> {
         .ok()
         .and_then(|p| p.canonicalize().ok());
     checks.push(check_shim_on_path(me.as_deref()));
+    checks.extend(check_linkage(
+        which("codex-shim").or_else(|| me.clone()).as_deref(),
+    ));
 
     let mut hook_files = Vec::new();
     match (&top, &repo_arg) {
@@ -230,6 +233,56 @@ fn check_shim_on_path(me: Option<&Path>) -> Check {
              with an absolute command: codex-shim install --command \"/absolute/path/to/codex-shim hook\"",
         ),
     }
+}
+
+/// Whether the shim that the hooks will start is linked statically. A dynamically linked
+/// one (plain `cargo install --path shim`) starts the dynamic loader on every tool call: it
+/// maps libc and libgcc_s and binds ~120 symbols before `main` (benches/overhead.sh puts the
+/// difference side by side). Nothing to say for a binary that is not ELF (macOS, Windows).
+fn check_linkage(bin: Option<&Path>) -> Option<Check> {
+    let bin = bin?;
+    // The program headers follow the ELF header: the first page holds them.
+    let mut head = Vec::with_capacity(4096);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(bin).ok()?, 4096),
+        &mut head,
+    )
+    .ok()?;
+    let dynamic = elf_is_dynamic(&head)?;
+    Some(if dynamic {
+        Check::warn(
+            format!(
+                "codex-shim at {} is dynamically linked: the dynamic loader runs on every \
+                 tool call it records (a few tenths of a millisecond each)",
+                bin.display()
+            ),
+            "reinstall it static-PIE from a clone of this repository: scripts/install-shim \
+             (scripts/install does both binaries)",
+        )
+    } else {
+        Check::ok(format!(
+            "codex-shim at {} is statically linked (no dynamic loader at each start)",
+            bin.display()
+        ))
+    })
+}
+
+/// Whether an ELF64 little-endian executable has a `PT_INTERP` program header (asks for a
+/// dynamic loader); `None` when `elf` is not one.
+fn elf_is_dynamic(elf: &[u8]) -> Option<bool> {
+    const PT_INTERP: u32 = 3;
+    if elf.get(..6)? != b"\x7fELF\x02\x01" {
+        return None;
+    }
+    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
+    let phoff = usize::try_from(u64::from_le_bytes(elf.get(0x20..0x28)?.try_into().ok()?)).ok()?;
+    let (entsize, count) = (usize::from(u16_at(0x36)?), usize::from(u16_at(0x38)?));
+    (0..count)
+        .map(|i| {
+            let at = phoff.checked_add(i.checked_mul(entsize)?)?;
+            Some(u32::from_le_bytes(elf.get(at..at + 4)?.try_into().ok()?))
+        })
+        .try_fold(false, |found, ty| Some(found || ty? == PT_INTERP))
 }
 
 /// The `--version` line of another shim binary.
@@ -768,6 +821,27 @@ mod tests {
             "/my dir/codex-shim"
         );
         assert_eq!(program_of("codex-shim hook --log /l"), "codex-shim");
+    }
+
+    /// A minimal ELF64 header with one program header of type `ty`.
+    fn elf_with(ty: u32) -> Vec<u8> {
+        let mut e = vec![0u8; 64 + 56];
+        e[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        e[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
+        e[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
+        e[0x38..0x3a].copy_from_slice(&1u16.to_le_bytes());
+        e[64..68].copy_from_slice(&ty.to_le_bytes());
+        e
+    }
+
+    #[test]
+    fn tells_dynamic_from_static_executables() {
+        assert_eq!(elf_is_dynamic(&elf_with(3)), Some(true), "PT_INTERP");
+        assert_eq!(elf_is_dynamic(&elf_with(1)), Some(false), "PT_LOAD only");
+        assert_eq!(elf_is_dynamic(b"#!/bin/sh\n"), None, "not ELF");
+        let mut cut = elf_with(3);
+        cut.truncate(66);
+        assert_eq!(elf_is_dynamic(&cut), None, "program headers cut short");
     }
 
     #[test]

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use codex_contract::append::Appender;
 use codex_contract::record::Record;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::dedupe::Seen;
+use crate::progress::Progress;
 use crate::rollout::{self, offsets};
 
 pub struct ImportOptions {
@@ -149,29 +149,16 @@ pub fn import_files(files: &[PathBuf], log: &Path) -> Result<Summary, String> {
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let bar = (std::io::stderr().is_terminal() && total_bytes >= PROGRESS_MIN_BYTES).then(|| {
-        let bar = ProgressBar::new(total_bytes);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} importing {bytes}/{total_bytes} [{bar:30}] {msg} ({eta} left)",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar
-    });
+    let mut bar = (std::io::stderr().is_terminal() && total_bytes >= PROGRESS_MIN_BYTES)
+        .then(|| Progress::new(total_bytes, files.len()));
     let mut appender = Appender::open(log)
         .map_err(|e| e.to_string())?
         .lock_timeout(Duration::from_secs(30));
     let mut summary = Summary::default();
     for file in files {
         let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-        if let Some(b) = &bar {
-            b.set_message(
-                file.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            );
+        if let Some(b) = &mut bar {
+            b.file(&file.file_name().unwrap_or_default().to_string_lossy());
         }
         let mut locked = offsets::Locked::acquire(log, Instant::now() + Duration::from_secs(30))?;
         let read = rollout::read(file, rollout::State::default(), None, None, true)
@@ -216,12 +203,12 @@ pub fn import_files(files: &[PathBuf], log: &Path) -> Result<Summary, String> {
                 .map_err(|e| format!("cannot save {}: {e}", offsets::store_path(log).display()))?;
         }
         drop(locked);
-        if let Some(b) = &bar {
-            b.inc(size);
+        if let Some(b) = &mut bar {
+            b.advance(size);
         }
     }
     if let Some(b) = bar {
-        b.finish_and_clear();
+        b.finish();
     }
     appender.sync().map_err(|e| e.to_string())?;
     Ok(summary)

@@ -19,6 +19,7 @@ pub mod exec_json;
 pub mod hook;
 pub mod import;
 pub mod install;
+mod progress;
 pub mod redact;
 pub mod rollout;
 pub mod text;

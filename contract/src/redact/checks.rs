@@ -398,9 +398,30 @@ pub(crate) fn shannon_entropy(v: &[u8]) -> f64 {
         .filter(|&&c| c > 0)
         .map(|&c| {
             let p = f64::from(c) / n;
-            -p * p.log2()
+            -p * log2(p)
         })
         .sum()
+}
+
+/// `x.log2()` for a positive, finite, normal `x`, without libm.
+///
+/// Why: `f64::log2` is a call into libm, and this was the contract's only one, so every
+/// dynamically linked shim loaded libm at start-up (10 page faults) for it. The exponent
+/// comes from the bits; the mantissa's logarithm from the series ln m = 2 atanh z,
+/// z = (m - 1) / (m + 1) <= 1/3, whose terms shrink ninefold: within a few ulps of libm's.
+fn log2(x: f64) -> f64 {
+    let bits = x.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let m = f64::from_bits((bits & ((1 << 52) - 1)) | (1023 << 52));
+    let z = (m - 1.0) / (m + 1.0);
+    let z2 = z * z;
+    let (mut term, mut sum, mut k) = (z, 0.0, 1.0);
+    while term > f64::EPSILON * 1e-3 {
+        sum += term / k;
+        term *= z2;
+        k += 2.0;
+    }
+    exponent as f64 + 2.0 * sum * std::f64::consts::LOG2_E
 }
 
 /// Code identifiers and member accesses (`get_token`, `self.password`, `os.environ`,
@@ -625,6 +646,21 @@ mod tests {
         assert!(!looks_like_token(b"12345678"));
         assert!(!looks_like_token(b"refreshing"));
         assert!(!looks_like_token(b"MyCamelCaseName"));
+    }
+
+    #[test]
+    fn log2_agrees_with_libm() {
+        let mut x = 1e-6;
+        while x < 1e6 {
+            assert!((log2(x) - x.log2()).abs() < 1e-12, "log2({x})");
+            x *= 1.0137;
+        }
+        for c in 1..=4096u32 {
+            for n in [c, c + 1, 2 * c + 7, 4096] {
+                let p = f64::from(c) / f64::from(n.max(c));
+                assert!((log2(p) - p.log2()).abs() < 1e-12, "log2({c}/{n})");
+            }
+        }
     }
 
     #[test]
