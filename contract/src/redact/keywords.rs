@@ -281,6 +281,18 @@ impl Table {
             }
             f += 1;
         }
+        // The order Teddy's buckets want (see `arrange`), group by group.
+        let mut g = 0;
+        while g * GROUP_MAX < n_long {
+            let len = if n_long - g * GROUP_MAX < GROUP_MAX {
+                n_long - g * GROUP_MAX
+            } else {
+                GROUP_MAX
+            };
+            arrange(&mut t.keywords, &mut t.entries, g * GROUP_MAX, len);
+            g += 1;
+        }
+        arrange(&mut t.keywords, &mut t.entries, SHORT, n_short);
         // Where each keyword's targets go.
         let mut next = 0;
         let mut i = 0;
@@ -340,6 +352,65 @@ impl Table {
         }
         t
     }
+}
+
+/// Orders `keywords[start..start + len]` (with their entries) so that keywords alike in their
+/// first bytes share a Teddy bucket.
+///
+/// Why: aho-corasick's Teddy puts pattern `i` in bucket `i % buckets` (16 for more than 32
+/// patterns), and a bucket's fingerprint is the union of its patterns' first bytes (by
+/// nybble). Four unrelated words in one bucket make a fingerprint that ordinary text matches
+/// every few dozen bytes, each match a failed verification; four keywords that share their
+/// first bytes keep it tight. So the keywords are sorted, and consecutive ones are dealt to
+/// the same bucket: sorted keyword `k` goes to the `k`-th slot of the order 0, B, 2B, ...,
+/// 1, B + 1, ... (slots past `len` skipped). Which keyword sits where changes no result: no
+/// keyword is a prefix of another, so at most one matches at any position.
+const fn arrange(
+    keywords: &mut [Keyword; MAX_KEYWORDS],
+    entries: &mut [Entry; MAX_KEYWORDS],
+    start: usize,
+    len: usize,
+) {
+    let buckets = if len > 32 { 16 } else { 8 };
+    // Insertion sort by bytes (a few dozen keywords, at compile time).
+    let mut i = 1;
+    while i < len {
+        let mut j = i;
+        while j > 0 && less(&keywords[start + j], &keywords[start + j - 1]) {
+            let (k, e) = (keywords[start + j], entries[start + j]);
+            keywords[start + j] = keywords[start + j - 1];
+            entries[start + j] = entries[start + j - 1];
+            keywords[start + j - 1] = k;
+            entries[start + j - 1] = e;
+            j -= 1;
+        }
+        i += 1;
+    }
+    let (sorted_k, sorted_e) = (*keywords, *entries);
+    let mut next = 0;
+    let mut column = 0;
+    while column < buckets {
+        let mut slot = column;
+        while slot < len {
+            keywords[start + slot] = sorted_k[start + next];
+            entries[start + slot] = sorted_e[start + next];
+            next += 1;
+            slot += buckets;
+        }
+        column += 1;
+    }
+}
+
+/// Byte order of keywords (shorter first on a tie).
+const fn less(a: &Keyword, b: &Keyword) -> bool {
+    let mut i = 0;
+    while i < a.len as usize && i < b.len as usize {
+        if a.bytes[i] != b.bytes[i] {
+            return a.bytes[i] < b.bytes[i];
+        }
+        i += 1;
+    }
+    a.len < b.len
 }
 
 impl Group {
@@ -440,6 +511,17 @@ mod tests {
                 .collect();
             indexed.sort_unstable();
             assert_eq!(indexed, (0..g.len as u16).collect::<Vec<_>>());
+        }
+        // Teddy's buckets (pattern i in bucket i % B) hold runs of the sorted keywords.
+        for g in TABLE.long_groups().iter().chain([TABLE.short_group()]) {
+            let kws = TABLE.keywords(g);
+            let buckets = if kws.len() > 32 { 16 } else { 8 };
+            let dealt: Vec<&[u8]> = (0..buckets)
+                .flat_map(|c| (c..kws.len()).step_by(buckets))
+                .map(|i| kws[i].as_bytes())
+                .collect();
+            assert_eq!(dealt.len(), kws.len());
+            assert!(dealt.windows(2).all(|w| w[0] < w[1]), "{dealt:?}");
         }
         let longest = TABLE
             .long_groups()
