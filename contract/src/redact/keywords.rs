@@ -281,7 +281,8 @@ impl Table {
             }
             f += 1;
         }
-        // The order Teddy's buckets want (see `arrange`), group by group.
+        // Groups: long keywords in chunks of GROUP_MAX, then the short ones, each in the order
+        // Teddy's buckets want (see `arrange`) and indexed by first byte.
         let mut g = 0;
         while g * GROUP_MAX < n_long {
             let len = if n_long - g * GROUP_MAX < GROUP_MAX {
@@ -290,9 +291,12 @@ impl Table {
                 GROUP_MAX
             };
             arrange(&mut t.keywords, &mut t.entries, g * GROUP_MAX, len);
+            t.groups[g] = Group::index(&t.keywords, &mut t.order, g * GROUP_MAX, len);
             g += 1;
         }
+        t.n_long_groups = g;
         arrange(&mut t.keywords, &mut t.entries, SHORT, n_short);
+        t.groups[LONG_GROUPS] = Group::index(&t.keywords, &mut t.order, SHORT, n_short);
         // Where each keyword's targets go.
         let mut next = 0;
         let mut i = 0;
@@ -329,19 +333,6 @@ impl Table {
             }
             pi += 1;
         }
-        // Groups: long keywords in chunks of GROUP_MAX, then the short ones.
-        let mut g = 0;
-        while g * GROUP_MAX < n_long {
-            let len = if n_long - g * GROUP_MAX < GROUP_MAX {
-                n_long - g * GROUP_MAX
-            } else {
-                GROUP_MAX
-            };
-            t.groups[g] = Group::index(&t.keywords, &mut t.order, g * GROUP_MAX, len);
-            g += 1;
-        }
-        t.n_long_groups = g;
-        t.groups[LONG_GROUPS] = Group::index(&t.keywords, &mut t.order, SHORT, n_short);
         let mut i = 0;
         while i < n_long {
             let l = t.keywords[i].len as usize - 1;
