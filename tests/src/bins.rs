@@ -169,3 +169,40 @@ pub fn git_at(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Writes `content` to `repo/rel`, creating its folders.
+pub fn write_file(repo: &Path, rel: &str, content: &str) {
+    let p = repo.join(rel);
+    std::fs::create_dir_all(p.parent().expect("a file inside the repository")).unwrap();
+    std::fs::write(p, content).unwrap();
+}
+
+/// Runs the real analyzer in `repo` with no tool-call log and only the GitHub variables in
+/// `env` (none of the caller's own), and without colour.
+pub fn run_analyzer(repo: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(analyzer());
+    cmd.current_dir(repo)
+        .env_remove("CODEX_TOOLCALLS_LOG")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_REPOSITORY")
+        .env_remove("GITHUB_API_URL")
+        .env_remove("GITHUB_SERVER_URL")
+        .env("NO_COLOR", "1")
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the analyzer runs")
+}
+
+/// The stdout of `out`, after asserting that `what` succeeded (its output in the message).
+pub fn stdout_ok(out: std::process::Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -28,12 +28,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Cursor, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+
+use crate::listener::Listener;
 
 /// The login the double reports for authenticated (token-bearing) requests.
 pub const BOT_LOGIN: &str = "codex-bot[bot]";
@@ -317,23 +318,16 @@ struct State {
 pub struct GithubDouble {
     url: String,
     state: Arc<Mutex<State>>,
-    server: Arc<tiny_http::Server>,
-    worker: Option<JoinHandle<()>>,
+    /// Dropped with the double, which stops it.
+    _listener: Listener,
 }
 
 impl GithubDouble {
     /// Starts the double on a random port of 127.0.0.1, serving repository
     /// `octo-org/widgets` whose default branch `main` holds one commit with a README.
     pub fn start() -> GithubDouble {
-        let server = Arc::new(
-            tiny_http::Server::http("127.0.0.1:0").expect("bind the GitHub double on 127.0.0.1"),
-        );
-        let port = server
-            .server_addr()
-            .to_ip()
-            .expect("the double listens on an IP address")
-            .port();
-        let url = format!("http://127.0.0.1:{port}");
+        let listener = Listener::bind("GitHub");
+        let url = format!("http://127.0.0.1:{}", listener.port());
         let mut state = State {
             base: url.clone(),
             owner: "octo-org".into(),
@@ -363,25 +357,11 @@ impl GithubDouble {
         let root = state.commit_files(&files, &[], "Initial commit");
         state.refs.insert("heads/main".into(), root);
         let state = Arc::new(Mutex::new(state));
-
-        let worker = {
-            let server = Arc::clone(&server);
-            let state = Arc::clone(&state);
-            std::thread::spawn(move || {
-                // One thread per request: a delayed request must not hold up the others, and
-                // racing clients must really interleave. Each request's state change happens
-                // under one lock, so it is atomic, as GitHub's are.
-                while let Ok(request) = server.recv() {
-                    let state = Arc::clone(&state);
-                    std::thread::spawn(move || serve(&state, request));
-                }
-            })
-        };
+        let served = Arc::clone(&state);
         GithubDouble {
             url,
             state,
-            server,
-            worker: Some(worker),
+            _listener: listener.serve(move |request| serve(&served, request)),
         }
     }
 
@@ -719,15 +699,6 @@ impl GithubDouble {
             .filter(|p| now.get(*p) != before.get(*p))
             .cloned()
             .collect()
-    }
-}
-
-impl Drop for GithubDouble {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
-        }
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod bins;
 pub mod codex;
 pub mod github_double;
+pub mod listener;
 pub mod model_server;
 pub mod openai_double;
 pub mod stores;

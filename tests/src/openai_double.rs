@@ -21,10 +21,11 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+
+use crate::listener::Listener;
 
 /// A scripted answer for the next matching request.
 #[derive(Clone, Debug)]
@@ -55,36 +56,20 @@ struct State {
 pub struct OpenAiDouble {
     url: String,
     state: Arc<Mutex<State>>,
-    server: Arc<tiny_http::Server>,
-    worker: Option<JoinHandle<()>>,
+    /// Dropped with the double, which stops it.
+    _listener: Listener,
 }
 
 impl OpenAiDouble {
     pub fn start() -> OpenAiDouble {
-        let server = Arc::new(
-            tiny_http::Server::http("127.0.0.1:0").expect("bind the OpenAI double on 127.0.0.1"),
-        );
-        let port = server
-            .server_addr()
-            .to_ip()
-            .expect("the double listens on an IP address")
-            .port();
+        let listener = Listener::bind("OpenAI");
         let state = Arc::new(Mutex::new(State::default()));
-        let worker = {
-            let server = Arc::clone(&server);
-            let state = Arc::clone(&state);
-            std::thread::spawn(move || {
-                while let Ok(request) = server.recv() {
-                    let state = Arc::clone(&state);
-                    std::thread::spawn(move || serve(&state, request));
-                }
-            })
-        };
+        let url = format!("http://127.0.0.1:{}/v1", listener.port());
+        let served = Arc::clone(&state);
         OpenAiDouble {
-            url: format!("http://127.0.0.1:{port}/v1"),
+            url,
             state,
-            server,
-            worker: Some(worker),
+            _listener: listener.serve(move |request| serve(&served, request)),
         }
     }
 
@@ -118,15 +103,6 @@ impl OpenAiDouble {
             .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
             .filter(|v| v.pointer("/response_format/json_schema/name") == Some(&json!(name)))
             .collect()
-    }
-}
-
-impl Drop for OpenAiDouble {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
-        }
     }
 }
 

@@ -11,13 +11,13 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, Utc};
 use codex_analyzer::publish::{
     fingerprint_marker, ALLOWED_PR_FILES, ROLLING_MARKER, ROLLING_TITLE,
 };
 use codex_contract::record::{events, parse_ts, Excerpt, Phase, Record, Source, Status};
+use e2e::bins::{run_analyzer, stdout_ok, write_file};
 use e2e::github_double::{make_zip, Fault, GithubDouble, IssueView, SeedPull, SeedRun};
 use serde_json::Value;
 
@@ -42,12 +42,6 @@ fn before(hours: f64) -> DateTime<Utc> {
 
 fn git(dir: &Path, args: &[&str], when: Option<DateTime<Utc>>) {
     e2e::bins::git_at(dir, args, when, "alice");
-}
-
-fn write(repo: &Path, rel: &str, content: &str) {
-    let p = repo.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, content).unwrap();
 }
 
 /// One call: a hook `pre` record and the rollout's `outcome`.
@@ -187,26 +181,26 @@ fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path();
     git(r, &["init", "-q"], None);
-    write(r, "README.md", "# widgets\n");
-    write(r, "AGENTS.md", AGENTS_TEXT);
-    write(r, "src/hot.rs", "fn hot() {}\n");
+    write_file(r, "README.md", "# widgets\n");
+    write_file(r, "AGENTS.md", AGENTS_TEXT);
+    write_file(r, "src/hot.rs", "fn hot() {}\n");
     git(r, &["add", "-A"], None);
     git(r, &["commit", "-q", "-m", "initial"], Some(before(72.0)));
     for (i, h) in [10.0, 8.0, 6.0, 4.0].into_iter().enumerate() {
-        write(r, "src/hot.rs", &format!("fn hot() {{ {i} }}\n"));
+        write_file(r, "src/hot.rs", &format!("fn hot() {{ {i} }}\n"));
         git(
             r,
             &["commit", "-q", "-am", &format!("tweak hot #{i}")],
             Some(before(h)),
         );
     }
-    write(r, ".codex/toolcalls.ndjson", &local_log());
+    write_file(r, ".codex/toolcalls.ndjson", &local_log());
     // Short request deadlines keep fault tests quick (not committed: the config is local).
     // The hotspot rule uses the seed's literal threshold (a file in 4+ commits), so one
     // author's one-line tweaks make the ticket these publishing tests follow. These tests check
     // publishing itself, one ticket per finding: the ticket budget (tested in
     // ticket_budget.rs) is set above the number of findings.
-    write(
+    write_file(
         r,
         ".codex/improvement.toml",
         "[analysis]\nmax_new_tickets = 50\n\n[github]\nrequest_timeout_secs = 5\nrate_limit_wait_secs = 2\n\
@@ -320,34 +314,6 @@ fn seed(d: &GithubDouble) {
     );
 }
 
-/// Runs the real binary in `repo` with only the GitHub variables given.
-fn analyzer(repo: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(e2e::bins::analyzer());
-    cmd.current_dir(repo)
-        .env_remove("CODEX_TOOLCALLS_LOG")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GITHUB_REPOSITORY")
-        .env_remove("GITHUB_API_URL")
-        .env_remove("GITHUB_SERVER_URL")
-        .env("NO_COLOR", "1")
-        .args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the analyzer runs")
-}
-
-fn ok(out: Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// `run --apply --format json` at `now` with the token, the double's API base and
 /// `--github-repo`; plus `extra` arguments.
 fn apply(repo: &Path, d: &GithubDouble, now: &str, extra: &[&str]) -> Value {
@@ -366,12 +332,12 @@ fn apply(repo: &Path, d: &GithubDouble, now: &str, extra: &[&str]) -> Value {
         &slug,
     ];
     args.extend_from_slice(extra);
-    let out = analyzer(
+    let out = run_analyzer(
         repo,
         &args,
         &[("GITHUB_TOKEN", TOKEN), ("GITHUB_API_URL", d.url())],
     );
-    let json: Value = serde_json::from_str(&ok(out, "run --apply")).unwrap();
+    let json: Value = serde_json::from_str(&stdout_ok(out, "run --apply")).unwrap();
     assert_valid(&json);
     json
 }
@@ -769,8 +735,8 @@ fn without_a_token_local_outputs_are_complete_and_the_next_run_publishes_the_bac
     let rs = r.to_str().unwrap();
     let slug = d.repo_full_name();
 
-    let text = ok(
-        analyzer(
+    let text = stdout_ok(
+        run_analyzer(
             r,
             &["run", "--repo", rs, "--now", NOW, "--apply"],
             &[("GITHUB_API_URL", d.url()), ("GITHUB_REPOSITORY", &slug)],
@@ -851,8 +817,8 @@ fn a_dry_run_with_a_token_sends_nothing_and_lists_what_it_would_publish() {
     let r = dir.path();
     let rs = r.to_str().unwrap();
     let slug = d.repo_full_name();
-    let out = ok(
-        analyzer(
+    let out = stdout_ok(
+        run_analyzer(
             r,
             &[
                 "run",
@@ -1000,12 +966,12 @@ fn the_workflow_runs_the_real_cli_flags() {
     assert!(args.contains(&"--apply".to_string()));
     let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
     args.extend(["--now", NOW, "--format", "json"]);
-    let out = analyzer(
+    let out = run_analyzer(
         r,
         &args,
         &[("GITHUB_TOKEN", TOKEN), ("GITHUB_API_URL", d.url())],
     );
-    let out: Value = serde_json::from_str(&ok(out, "the workflow's command")).unwrap();
+    let out: Value = serde_json::from_str(&stdout_ok(out, "the workflow's command")).unwrap();
     assert_eq!(out["github"]["repository"], slug.as_str());
     assert_eq!(out["github"]["publish"]["status"], "published", "{out:#}");
     assert_eq!(

@@ -10,11 +10,11 @@
 //! rules report is one finding.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, Utc};
 use codex_analyzer::publish::{fingerprint_marker, ROLLING_MARKER};
 use codex_contract::record::parse_ts;
+use e2e::bins::{run_analyzer, stdout_ok, write_file};
 use e2e::github_double::{GithubDouble, IssueView};
 use serde_json::Value;
 
@@ -37,12 +37,6 @@ fn git(dir: &Path, args: &[&str], when: Option<DateTime<Utc>>) {
     e2e::bins::git_at(dir, args, when, "alice");
 }
 
-fn write(repo: &Path, rel: &str, content: &str) {
-    let p = repo.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, content).unwrap();
-}
-
 /// A repository whose last 9h before [`NOW`] (so also the next run's window) hold eight files each rewritten 5-12 times
 /// (existing files, every commit rewriting the line the last one wrote: rework, not growth)
 /// and a `Cargo.toml` whose edition flips back and forth (config churn and a hotspot at once).
@@ -50,14 +44,14 @@ fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path();
     git(r, &["init", "-q"], None);
-    write(r, "README.md", "# widgets\n");
-    write(
+    write_file(r, "README.md", "# widgets\n");
+    write_file(
         r,
         "Cargo.toml",
         "[package]\nname = \"widgets\"\nedition = \"2021\"\n",
     );
     for i in 0..HOT_FILES {
-        write(r, &format!("src/m{i}.rs"), "fn f() {}\n");
+        write_file(r, &format!("src/m{i}.rs"), "fn f() {}\n");
     }
     git(r, &["add", "-A"], None);
     git(r, &["commit", "-q", "-m", "initial"], Some(before(72.0)));
@@ -65,7 +59,7 @@ fn repo() -> tempfile::TempDir {
     for round in 0..HOT_BASE {
         for i in 0..HOT_FILES {
             if round < HOT_BASE - i {
-                write(
+                write_file(
                     r,
                     &format!("src/m{i}.rs"),
                     &format!("fn f() {{ {round} }}\n"),
@@ -74,7 +68,7 @@ fn repo() -> tempfile::TempDir {
         }
         if round < 4 {
             let ed = if round % 2 == 0 { "2018" } else { "2021" };
-            write(
+            write_file(
                 r,
                 "Cargo.toml",
                 &format!("[package]\nname = \"widgets\"\nedition = \"{ed}\"\n"),
@@ -88,7 +82,7 @@ fn repo() -> tempfile::TempDir {
         );
     }
     // Local config, not committed: the budget this test checks, quick request deadlines.
-    write(
+    write_file(
         r,
         ".codex/improvement.toml",
         &format!(
@@ -96,33 +90,6 @@ fn repo() -> tempfile::TempDir {
         ),
     );
     dir
-}
-
-fn analyzer(repo: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(e2e::bins::analyzer());
-    cmd.current_dir(repo)
-        .env_remove("CODEX_TOOLCALLS_LOG")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GITHUB_REPOSITORY")
-        .env_remove("GITHUB_API_URL")
-        .env_remove("GITHUB_SERVER_URL")
-        .env("NO_COLOR", "1")
-        .args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the analyzer runs")
-}
-
-fn ok(out: Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn assert_valid(doc: &Value) {
@@ -146,7 +113,8 @@ fn run(repo: &Path, d: Option<&GithubDouble>, now: &str, extra: &[&str]) -> Valu
         env = vec![("GITHUB_TOKEN", TOKEN), ("GITHUB_API_URL", d.url())];
     }
     args.extend_from_slice(extra);
-    let json: Value = serde_json::from_str(&ok(analyzer(repo, &args, &env), "run")).unwrap();
+    let json: Value =
+        serde_json::from_str(&stdout_ok(run_analyzer(repo, &args, &env), "run")).unwrap();
     assert_valid(&json);
     json
 }
@@ -227,8 +195,8 @@ fn the_budget_opens_the_highest_impact_tickets_and_watches_the_rest() {
     // The budget goes to the first findings in impact order; everything else is held back.
     assert_eq!(new, all[..BUDGET].to_vec());
     assert_eq!(held, all[BUDGET..].to_vec());
-    let text = ok(
-        analyzer(
+    let text = stdout_ok(
+        run_analyzer(
             r,
             &["run", "--repo", r.to_str().unwrap(), "--now", NOW],
             &[],
