@@ -206,3 +206,16 @@ pub fn stdout_ok(out: std::process::Output, what: &str) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Asserts that `doc` (the analyzer's `--format json` output) matches
+/// docs/analyzer-output.schema.json, listing every violation.
+pub fn assert_output_schema(doc: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../docs/analyzer-output.schema.json")).unwrap();
+    let v = jsonschema::validator_for(&schema).expect("the schema itself is valid");
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}

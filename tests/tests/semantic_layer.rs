@@ -219,14 +219,7 @@ fn run(repo: &Path, extra: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let schema: Value =
-        serde_json::from_str(include_str!("../../docs/analyzer-output.schema.json")).unwrap();
-    let v = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = v
-        .iter_errors(&doc)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    e2e::bins::assert_output_schema(&doc);
     doc
 }
 

@@ -14,7 +14,7 @@ use std::path::Path;
 use chrono::{DateTime, Duration, Utc};
 use codex_analyzer::publish::{fingerprint_marker, ROLLING_MARKER};
 use codex_contract::record::parse_ts;
-use e2e::bins::{run_analyzer, stdout_ok, write_file};
+use e2e::bins::{assert_output_schema, run_analyzer, stdout_ok, write_file};
 use e2e::github_double::{GithubDouble, IssueView};
 use serde_json::Value;
 
@@ -92,17 +92,6 @@ fn repo() -> tempfile::TempDir {
     dir
 }
 
-fn assert_valid(doc: &Value) {
-    let schema: Value =
-        serde_json::from_str(include_str!("../../docs/analyzer-output.schema.json")).unwrap();
-    let v = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-}
-
 fn run(repo: &Path, d: Option<&GithubDouble>, now: &str, extra: &[&str]) -> Value {
     let r = repo.to_str().unwrap();
     let slug = d.map(|d| d.repo_full_name()).unwrap_or_default();
@@ -115,7 +104,7 @@ fn run(repo: &Path, d: Option<&GithubDouble>, now: &str, extra: &[&str]) -> Valu
     args.extend_from_slice(extra);
     let json: Value =
         serde_json::from_str(&stdout_ok(run_analyzer(repo, &args, &env), "run")).unwrap();
-    assert_valid(&json);
+    assert_output_schema(&json);
     json
 }
 
