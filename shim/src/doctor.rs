@@ -95,10 +95,9 @@ pub fn diagnose(opts: &DoctorOptions) -> Vec<Check> {
     let me = std::env::current_exe()
         .ok()
         .and_then(|p| p.canonicalize().ok());
-    checks.push(check_shim_on_path(me.as_deref()));
-    checks.extend(check_linkage(
-        which("codex-shim").or_else(|| me.clone()).as_deref(),
-    ));
+    let on_path = which("codex-shim");
+    checks.push(check_shim_on_path(on_path.as_deref(), me.as_deref()));
+    checks.extend(check_linkage(on_path.as_deref().or(me.as_deref())));
 
     let mut hook_files = Vec::new();
     match (&top, &repo_arg) {
@@ -210,11 +209,12 @@ fn same_file(a: &Path, b: Option<&Path>) -> bool {
     b.is_some_and(|b| a.canonicalize().is_ok_and(|a| a == b))
 }
 
-fn check_shim_on_path(me: Option<&Path>) -> Check {
+/// `on_path`: the `codex-shim` the shell finds, if any.
+fn check_shim_on_path(on_path: Option<&Path>, me: Option<&Path>) -> Check {
     let version = env!("CARGO_PKG_VERSION");
     let here = me.map_or_else(|| "?".to_string(), |p| p.display().to_string());
-    match which("codex-shim") {
-        Some(found) if same_file(&found, me) => Check::ok(format!(
+    match on_path {
+        Some(found) if same_file(found, me) => Check::ok(format!(
             "codex-shim {version} at {} is on PATH",
             found.display()
         )),
@@ -222,7 +222,7 @@ fn check_shim_on_path(me: Option<&Path>) -> Check {
             format!(
                 "`codex-shim` on PATH is {} ({}), not this binary ({here}, {version})",
                 found.display(),
-                other_version(&found)
+                other_version(found)
             ),
             "install this build over it (scripts/install), or point the hooks at the one you \
              mean: codex-shim install --command \"/absolute/path/to/codex-shim hook\"",
