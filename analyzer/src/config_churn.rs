@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::collect::config_keys::KeyHistory;
 use crate::collect::git::{ConfigChange, GitActivity};
 use crate::config::{ChurnLevel, ConfigChurn};
-use crate::finding::{sample, Evidence, Finding, RuleId, Severity};
+use crate::finding::{sample, Evidence, Finding, RuleId, Severity, Topic};
 use crate::rules::{commit_lines, short, ts};
 
 /// Files named in a finding's refs; the rest are counted.
@@ -155,6 +155,13 @@ fn group_finding(
         severity = severity.max(Severity::Medium);
     }
     let mut f = Finding::new(RuleId::ConfigChurn, &subject, title, severity);
+    f.topics = files.iter().map(|p| Topic::File(p.to_string())).collect();
+    f.topics.extend(
+        cause
+            .iter()
+            .filter(|sha| git.reverts.iter().any(|rv| rv.sha == **sha))
+            .map(|sha| Topic::Revert(sha.to_string())),
+    );
 
     // Samples: each key's values (bounded), then the commits.
     let mut shown: Vec<String> = Vec::new();
@@ -335,6 +342,9 @@ fn file_finding(
         format!("Config `{}` changed {n} times in {window}{how}", ch.path),
         severity,
     );
+    f.topics = std::iter::once(Topic::File(ch.path.clone()))
+        .chain(ch.reverted_by.iter().map(|s| Topic::Revert(s.clone())))
+        .collect();
     let mut refs: Vec<String> = ch.shas.iter().map(|s| short(s).to_string()).collect();
     refs.extend(
         ch.reverted_by

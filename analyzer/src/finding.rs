@@ -157,6 +157,22 @@ pub struct Finding {
     /// the budget ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticketing: Option<Ticketing>,
+    /// What else the finding is about besides its subject (the files it names, the reverts
+    /// it counts), set by the rule that made it. `triage` merges findings that share one:
+    /// two tickets about one file or one revert are one story told twice. Not part of the
+    /// output: the kept finding's evidence names what was merged into it.
+    #[serde(skip)]
+    pub topics: Vec<Topic>,
+}
+
+/// Something findings of different rules (or of one rule, about different keys) can share;
+/// see [`Finding::topics`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// A repository path.
+    File(String),
+    /// A revert commit (full SHA).
+    Revert(String),
 }
 
 /// What the ticket budget (`triage`) decided for a finding.
@@ -201,6 +217,7 @@ impl Finding {
             qa_notes: String::new(),
             ticket: None,
             ticketing: None,
+            topics: Vec::new(),
         }
     }
 

@@ -20,7 +20,7 @@ use crate::collect::ci_logs::{CiMetrics, SignatureStats};
 use crate::collect::git::{GitActivity, RevertInfo};
 use crate::collect::toolcalls::ToolMetrics;
 use crate::config::Config;
-use crate::finding::{self, sample, Evidence, Finding, RuleId, Severity};
+use crate::finding::{self, sample, Evidence, Finding, RuleId, Severity, Topic};
 use crate::signature::Category;
 
 /// What the rules read: the rollup-window view of every collector.
@@ -415,6 +415,7 @@ fn file_hotspot(
             severity = severity.max(Severity::Medium);
         }
         let mut f = Finding::new(RuleId::FileHotspot, &h.path, title, severity);
+        f.topics = vec![Topic::File(h.path.clone())];
         let mut shown: Vec<String> = h.rework_shas.clone();
         shown.extend(
             h.shas
@@ -547,6 +548,12 @@ fn revert(
             shown.join(", ")
         };
         let mut f = Finding::new(RuleId::Revert, &key, title, Severity::High);
+        // Its reverts, not its files: two unrelated reverts that both touched `Cargo.lock`
+        // are two stories.
+        f.topics = members
+            .iter()
+            .map(|m| Topic::Revert(m.sha.clone()))
+            .collect();
         let mut lines: Vec<String> = members
             .iter()
             .map(|m| format!("{} {}", short(&m.sha), m.subject))

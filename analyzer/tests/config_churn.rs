@@ -8,10 +8,15 @@ mod common;
 use std::path::Path;
 
 use chrono::Duration;
+use codex_analyzer::collect::ci_logs::CiMetrics;
 use codex_analyzer::collect::git::{collect, GitActivity, GitOptions, GitWindow};
+use codex_analyzer::collect::toolcalls::ToolMetrics;
+use codex_analyzer::config::Config;
 use codex_analyzer::config::{ChurnLevel, ConfigChurn};
-use codex_analyzer::finding::Finding;
+use codex_analyzer::finding::{Finding, RuleId};
+use codex_analyzer::rules::{self, RuleInputs};
 use codex_contract::fingerprint::fingerprint;
+use codex_contract::state::State;
 use common::{before, commit_file, git, now};
 
 fn init(repo: &Path, files: &[(String, String)]) {
@@ -260,6 +265,90 @@ fn a_revert_of_a_config_change_fires() {
             "package.json".to_string(),
             format!("revert {}", short(&undo))
         ]
+    );
+}
+
+/// The revert rule reports the revert and the config rule the setting it undid: one story,
+/// so triage keeps one finding with the other in its evidence, not two tickets. A revert of
+/// another change in the same window stays its own finding.
+#[test]
+fn a_reverted_config_change_and_its_revert_are_one_finding_after_triage() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    init(
+        repo,
+        &[
+            (
+                "package.json".into(),
+                "{\"name\": \"x\", \"engines\": {\"node\": \">=18\"}}\n".into(),
+            ),
+            ("src/a.js".into(), "export const a = 1;\n".into()),
+        ],
+    );
+    commit_file(
+        repo,
+        "package.json",
+        "{\"name\": \"x\", \"engines\": {\"node\": \">=20\"}}\n",
+        before(30.0),
+        "bob",
+        "require node 20",
+    );
+    let change = head(repo);
+    commit_file(
+        repo,
+        "src/a.js",
+        "export const a = 2;\n",
+        before(20.0),
+        "bob",
+        "a is 2",
+    );
+    let other = head(repo);
+    let undo = revert(repo, &change, 2.0);
+    revert(repo, &other, 1.0);
+
+    let activity = activity(repo);
+    let (tools, ci) = (ToolMetrics::default(), CiMetrics::default());
+    let inputs = RuleInputs {
+        tools: &tools,
+        ci: &ci,
+        git: Some(&activity),
+        window: "24h".into(),
+    };
+    let mut found = rules::evaluate(&inputs, &Config::default());
+    let rules_of = |v: &[Finding]| {
+        let mut r: Vec<RuleId> = v.iter().map(|f| f.rule).collect();
+        r.sort();
+        r
+    };
+    // Before triage: two reverts and the config churn the first one undid.
+    assert_eq!(
+        rules_of(&found),
+        [RuleId::ConfigChurn, RuleId::Revert, RuleId::Revert],
+        "{found:#?}"
+    );
+    codex_analyzer::finding::sort(&mut found);
+    codex_analyzer::triage::apply(&mut found, &State::default(), "2026-01-02-AM", 3);
+    assert_eq!(
+        rules_of(&found),
+        [RuleId::Revert, RuleId::Revert],
+        "{found:#?}"
+    );
+    let story = found
+        .iter()
+        .find(|f| {
+            f.evidence
+                .refs
+                .contains(&format!("revert {}", short(&undo)))
+        })
+        .expect("the revert of the config change");
+    assert!(
+        story
+            .evidence
+            .samples
+            .iter()
+            .any(|s| s.starts_with("also config_churn") && s.contains("engines.node")),
+        "{:#?}",
+        story.evidence.samples
     );
 }
 

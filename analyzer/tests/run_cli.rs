@@ -104,7 +104,19 @@ fn default_repo_is_the_git_top_level_of_the_current_directory() {
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["inputs"]["git"]["repo"], ".");
-    assert_eq!(json["findings"].as_array().unwrap().len(), 8);
+    // Eight rule findings, seven stories: the toolchain pin's config churn is told by the
+    // revert that undid it (`triage`).
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), FINDINGS, "{findings:#?}");
+    let revert = findings.iter().find(|f| f["rule"] == "revert").unwrap();
+    assert!(
+        revert["evidence"]["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().starts_with("also config_churn")),
+        "{revert:#?}"
+    );
 }
 
 fn scenario_dir() -> tempfile::TempDir {
@@ -154,7 +166,7 @@ fn json_output_matches_the_published_schema() {
 fn text_summary_names_findings_and_actions() {
     let dir = scenario_dir();
     let text = run_ok(dir.path(), NOW, &[]);
-    assert!(text.contains("Findings (8)"), "{text}");
+    assert!(text.contains(&format!("Findings ({FINDINGS})")), "{text}");
     assert!(text.contains("file_hotspot"), "{text}");
     assert!(
         text.contains("`src/hot.rs` reworked: 24 lines rewritten by 3 later commits in 24h"),
@@ -217,5 +229,8 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         !sgr.is_match(&plain),
         "NO_COLOR must disable colour: {plain:?}"
     );
-    assert!(plain.contains("Findings (8)"), "{plain:?}");
+    assert!(
+        plain.contains(&format!("Findings ({FINDINGS})")),
+        "{plain:?}"
+    );
 }

@@ -85,7 +85,7 @@ fn extensions_add_findings_sections_and_tickets() {
         ..RunRequest::default()
     };
     let out = run::run_with(&req, &mut [&mut Closedloop]).unwrap();
-    assert_eq!(out.findings.len(), 9);
+    assert_eq!(out.findings.len(), FINDINGS + 1);
     assert_eq!(
         out.findings[0].subject, "retry_loop",
         "high severity sorts first"

@@ -52,7 +52,7 @@ fn apply_writes_log_and_state_once_then_skips() {
     assert_eq!(log.matches(&format!("## Run {RUN_ID}")).count(), 1);
     let s = state(d);
     assert!(s.processed_runs.contains(RUN_ID));
-    assert_eq!(s.findings.len(), 8);
+    assert_eq!(s.findings.len(), FINDINGS);
     assert_eq!(
         s.runs[RUN_ID].metrics.tool_calls,
         out["metrics"]["tool_calls"]["primary"]["calls"]
@@ -133,7 +133,7 @@ fn next_run_reports_impact_deltas() {
     let resolved = deltas["findings"]["resolved"].as_array().unwrap();
     let persisting = deltas["findings"]["persisting"].as_array().unwrap();
     let new = deltas["findings"]["new"].as_array().unwrap();
-    assert_eq!(resolved.len() + persisting.len(), 8, "{deltas:#}");
+    assert_eq!(resolved.len() + persisting.len(), FINDINGS, "{deltas:#}");
     assert!(!resolved.is_empty() && !persisting.is_empty(), "{deltas:#}");
     let conflict = codex_contract::fingerprint::fingerprint("error_type_repeat", "git_conflict");
     assert_eq!(new, &[serde_json::json!(conflict)]);

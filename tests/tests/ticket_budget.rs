@@ -201,7 +201,7 @@ fn the_budget_opens_the_highest_impact_tickets_and_watches_the_rest() {
     );
     assert_eq!(text.matches("· held back").count(), held.len(), "{text}");
 
-    // One file, one rule: Cargo.toml is config churn and a hotspot, reported once, the other
+    // One story, one finding: Cargo.toml is config churn and a hotspot, reported once, the other
     // rule's facts in its evidence.
     let cargo: Vec<&Value> = findings(&dry)
         .iter()

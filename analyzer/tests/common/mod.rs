@@ -19,6 +19,10 @@ pub const RUN_ID: &str = "2026-03-02-AM";
 /// Twelve hours later: the next scheduled run.
 pub const NEXT: &str = "2026-03-03T01:10:00Z";
 pub const NEXT_RUN_ID: &str = "2026-03-02-PM";
+/// The findings a run over the scenario reports: eight planted problems (one per rule, two CI
+/// signatures, two error types), seven after triage, which tells the toolchain's config
+/// churn in the evidence of the revert that undid it (one story, one ticket).
+pub const FINDINGS: usize = 7;
 
 pub fn now() -> DateTime<Utc> {
     parse_ts(NOW).unwrap()
