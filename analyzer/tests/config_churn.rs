@@ -227,18 +227,15 @@ fn a_workflow_step_dropped_then_restored_fires() {
         "{:#?}", f.evidence.samples);
 }
 
-#[test]
-fn a_revert_of_a_config_change_fires() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path();
-    init(
-        repo,
-        &[(
-            "package.json".into(),
-            "{\"name\": \"x\", \"engines\": {\"node\": \">=18\"}}\n".into(),
-        )],
-    );
-    // The change lands before the window; only its revert is in it.
+/// A repository whose `package.json` requires node 18 (with `files` beside it), then node 20
+/// in a commit 30 hours ago, before the 24h window; returns that commit.
+fn node_20_before_the_window(repo: &Path, files: &[(String, String)]) -> String {
+    let mut all = vec![(
+        "package.json".to_string(),
+        "{\"name\": \"x\", \"engines\": {\"node\": \">=18\"}}\n".to_string(),
+    )];
+    all.extend_from_slice(files);
+    init(repo, &all);
     commit_file(
         repo,
         "package.json",
@@ -247,7 +244,14 @@ fn a_revert_of_a_config_change_fires() {
         "bob",
         "require node 20",
     );
-    let change = head(repo);
+    head(repo)
+}
+
+#[test]
+fn a_revert_of_a_config_change_fires() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let change = node_20_before_the_window(repo, &[]);
     let undo = revert(repo, &change, 2.0);
 
     let found = findings(repo);
@@ -275,25 +279,8 @@ fn a_revert_of_a_config_change_fires() {
 fn a_reverted_config_change_and_its_revert_are_one_finding_after_triage() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path();
-    init(
-        repo,
-        &[
-            (
-                "package.json".into(),
-                "{\"name\": \"x\", \"engines\": {\"node\": \">=18\"}}\n".into(),
-            ),
-            ("src/a.js".into(), "export const a = 1;\n".into()),
-        ],
-    );
-    commit_file(
-        repo,
-        "package.json",
-        "{\"name\": \"x\", \"engines\": {\"node\": \">=20\"}}\n",
-        before(30.0),
-        "bob",
-        "require node 20",
-    );
-    let change = head(repo);
+    let change =
+        node_20_before_the_window(repo, &[("src/a.js".into(), "export const a = 1;\n".into())]);
     commit_file(
         repo,
         "src/a.js",
