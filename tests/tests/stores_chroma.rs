@@ -1,12 +1,14 @@
 //! `push-chroma` and `similar` against a real Chroma server (`chroma run` from PyPI,
 //! started on 127.0.0.1 and stopped by the test): clusters land with their metadata, a
 //! second push changes nothing, another repository's same friction is kept apart, and the
-//! nearest cluster to an error text is the right one.
+//! nearest cluster to an error text is the right one. With `embeddings = "model"` the vectors
+//! come from the `[semantic]` embedding model (the OpenAI double).
 
 use std::path::Path;
 use std::process::Command;
 
 use e2e::bins::analyzer;
+use e2e::openai_double::{self, OpenAiDouble};
 use e2e::stores::chroma;
 use serde_json::json;
 
@@ -55,15 +57,21 @@ fn repo_with_log(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, repo)
 }
 
-fn run(args: &[&str], repo: &Path, url: &str) -> String {
-    let out = Command::new(analyzer())
+fn analyzer_at(args: &[&str], repo: &Path, url: &str) -> std::process::Output {
+    Command::new(analyzer())
         .args(args)
         .arg("--repo")
         .arg(repo)
         .args(["--chroma", url])
         .env_remove("GITHUB_REPOSITORY")
+        .env_remove("OPENAI_BASE_URL")
+        .env("OPENAI_API_KEY", "sk-test-key-for-the-double")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn run(args: &[&str], repo: &Path, url: &str) -> String {
+    let out = analyzer_at(args, repo, url);
     assert!(
         out.status.success(),
         "{args:?} failed: {}",
@@ -152,6 +160,100 @@ fn clusters_are_upserted_once_per_repository_and_found_by_text() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert!(ids.iter().all(|i| i.starts_with("alpha/cl2-")), "{ids:?}");
+}
+
+/// `embeddings = "model"`: the vectors are the `[semantic]` embedding model's, one request
+/// per push and one per query; the collection records the model and refuses local vectors.
+#[test]
+fn model_embeddings_come_from_the_semantic_endpoint() {
+    let server = chroma();
+    let url = server.url();
+    let model = OpenAiDouble::start();
+    let (_a, alpha) = repo_with_log("alpha");
+    std::fs::write(
+        alpha.join(".codex/improvement.toml"),
+        format!(
+            "[semantic]\nbase_url = \"{}\"\nembedding_model = \"text-embedding-3-small\"\n\n\
+             [chroma]\ncollection = \"model-frictions\"\nembeddings = \"model\"\n",
+            model.url()
+        ),
+    )
+    .unwrap();
+    let out = run(&["push-chroma"], &alpha, &url);
+    assert_eq!(
+        out,
+        "3 friction clusters of alpha upserted; the collection holds 3 entries\n"
+    );
+    let asked: Vec<serde_json::Value> = model
+        .received()
+        .iter()
+        .filter(|r| r.path == "/v1/embeddings")
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(asked.len(), 1, "{asked:#?}");
+    assert_eq!(asked[0]["model"], "text-embedding-3-small");
+    let inputs: Vec<&str> = asked[0]["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(inputs.len(), 3);
+
+    // Chroma holds the model's vectors for exactly those documents.
+    let base = format!("{url}/api/v2/tenants/default_tenant/databases/default_database");
+    let col = http_json(&format!("{base}/collections/model-frictions"), None);
+    assert_eq!(col["metadata"]["embedding"], "model:text-embedding-3-small");
+    let got = http_json(
+        &format!("{base}/collections/{}/get", col["id"].as_str().unwrap()),
+        Some(json!({"include": ["documents", "embeddings"]})),
+    );
+    let docs = got["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 3);
+    for (doc, v) in docs.iter().zip(got["embeddings"].as_array().unwrap()) {
+        let doc = doc.as_str().unwrap();
+        assert!(inputs.contains(&doc), "{doc} was not sent to the model");
+        let want = openai_double::embed(doc);
+        let v: Vec<f64> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        assert_eq!(v.len(), want.len());
+        assert!(
+            v.iter()
+                .zip(&want)
+                .all(|(a, b)| (a - f64::from(*b)).abs() < 1e-5),
+            "{doc}: stored vector is not the model's"
+        );
+    }
+
+    // The query is embedded by the model too, and finds the nextest cluster.
+    let out = run(
+        &["similar", "cargo-nextest: command not found", "-n", "1"],
+        &alpha,
+        &url,
+    );
+    assert!(
+        out.lines().nth(1).unwrap().contains("command_not_found"),
+        "{out}"
+    );
+    let embeddings = model
+        .received()
+        .iter()
+        .filter(|r| r.path == "/v1/embeddings")
+        .count();
+    assert_eq!(embeddings, 2);
+
+    // Local vectors cannot join a collection of the model's: a clear error, nothing written.
+    let out = analyzer_at(&["push-chroma", "--embeddings", "local"], &alpha, &url);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("holds vectors of `model:text-embedding-3-small`, not `hashed-ngrams-384`"),
+        "{err}"
+    );
 }
 
 /// A plain HTTP/1.0 JSON request (GET without a body, POST with one).

@@ -15,7 +15,7 @@ use codex_contract::record::{format_ts, Phase};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::embed::{Embedder, HashedNgrams};
+use super::embed::{Embedder, HashedNgrams, ModelEmbeddings};
 use super::http::Client;
 use super::{RepoArgs, Target};
 use crate::cluster::{self, Cluster, ClusterOptions};
@@ -29,6 +29,8 @@ pub struct ChromaConfig {
     pub collection: String,
     pub tenant: String,
     pub database: String,
+    /// Who makes the vectors.
+    pub embeddings: Embeddings,
 }
 
 impl Default for ChromaConfig {
@@ -38,7 +40,36 @@ impl Default for ChromaConfig {
             collection: "codex-frictions".into(),
             tenant: "default_tenant".into(),
             database: "default_database".into(),
+            embeddings: Embeddings::Local,
         }
+    }
+}
+
+/// Who makes the collection's vectors (`[chroma] embeddings`, `--embeddings`).
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Embeddings {
+    /// Hashed 3-grams and words: no model, no network, no synonyms.
+    Local,
+    /// The `[semantic]` embedding model through its OpenAI-compatible endpoint (its key,
+    /// base URL, budget and retries; `[semantic] enabled` is not needed).
+    Model,
+}
+
+impl Embeddings {
+    /// The embedder this choice names, built from the repository's `config`.
+    pub fn embedder(self, config: &crate::config::Config) -> Result<Box<dyn Embedder>> {
+        Ok(match self {
+            Embeddings::Local => Box::new(HashedNgrams::default()),
+            Embeddings::Model => {
+                let semantic: crate::semantic::SemanticConfig =
+                    config.section("semantic")?.unwrap_or_default();
+                let client = semantic
+                    .client()
+                    .context("[chroma] embeddings = \"model\" uses the [semantic] settings")?;
+                Box::new(ModelEmbeddings::new(client))
+            }
+        })
     }
 }
 
@@ -54,6 +85,11 @@ pub struct ChromaArgs {
     /// The collection [default: config, codex-frictions].
     #[arg(long, value_name = "NAME")]
     pub collection: Option<String>,
+    /// Who makes the vectors: `local` (hashed words, no network) or `model` (the [semantic]
+    /// embedding_model at its base_url, with its API key and budget) [default: config
+    /// [chroma] embeddings, else local]. A collection keeps the embedder it was made with.
+    #[arg(long, value_enum, value_name = "WHO")]
+    pub embeddings: Option<Embeddings>,
 }
 
 /// `codex-analyzer similar "TEXT"`.
@@ -234,13 +270,16 @@ fn resolve(args: &ChromaArgs) -> Result<(Target, Collection)> {
     if let Some(c) = &args.collection {
         cfg.collection = c.clone();
     }
+    if let Some(e) = args.embeddings {
+        cfg.embeddings = e;
+    }
     let url = args
         .chroma
         .clone()
         .or_else(|| (!cfg.url.is_empty()).then(|| cfg.url.clone()))
         .or_else(|| std::env::var("CHROMA_URL").ok())
         .unwrap_or_else(|| "http://localhost:8000".into());
-    let col = Collection::open(&url, &cfg, Box::new(HashedNgrams::default()))?;
+    let col = Collection::open(&url, &cfg, cfg.embeddings.embedder(&t.config)?)?;
     Ok((t, col))
 }
 
@@ -314,4 +353,40 @@ pub fn similar(args: &SimilarArgs) -> Result<String> {
         ));
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml_text: &str) -> Result<ChromaConfig, toml::de::Error> {
+        toml::from_str(toml_text)
+    }
+
+    #[test]
+    fn embeddings_default_to_local_and_take_model() {
+        assert_eq!(parse("").unwrap().embeddings, Embeddings::Local);
+        assert_eq!(
+            parse("embeddings = \"model\"").unwrap().embeddings,
+            Embeddings::Model
+        );
+        let err = parse("embeddings = \"remote\"").unwrap_err().to_string();
+        assert!(err.contains("local") && err.contains("model"), "{err}");
+    }
+
+    #[test]
+    fn model_embeddings_need_a_usable_semantic_section() {
+        let config: crate::config::Config =
+            toml::from_str("[semantic]\nauth = \"basic\"\n").unwrap();
+        let err = format!("{:#}", Embeddings::Model.embedder(&config).err().unwrap());
+        assert!(
+            err.contains("[chroma] embeddings = \"model\" uses the [semantic] settings")
+                && err.contains("auth"),
+            "{err}"
+        );
+        assert_eq!(
+            Embeddings::Local.embedder(&config).unwrap().name(),
+            "hashed-ngrams-384"
+        );
+    }
 }

@@ -1,14 +1,16 @@
-//! Embeddings for the friction collection, behind one small trait so a model's embeddings
-//! (an OpenAI-compatible `/embeddings` endpoint) can replace the local one.
+//! Embeddings for the friction collection, behind one small trait: the local one or a
+//! model's.
 //!
 //! [`HashedNgrams`] is the local, deterministic default: character 3-grams and words hashed
 //! into a fixed number of signed buckets, L2-normalised. It needs no model and no network,
 //! gives the same vector on every machine, and finds frictions that share wording (the same
 //! command, the same error text) — but it knows no synonyms: "could not resolve host" and
-//! "DNS lookup failed" are far apart. It is the lower-quality choice; configure a model when
-//! one is available.
+//! "DNS lookup failed" are far apart. It is the lower-quality choice.
+//!
+//! [`ModelEmbeddings`] asks the `[semantic]` embedding model (an OpenAI-compatible
+//! `/embeddings` endpoint), under the semantic layer's budget, secret check and retries.
 
-use anyhow::Result;
+use anyhow::{anyhow, Result};
 use sha2::{Digest, Sha256};
 
 /// Turns texts into vectors of one fixed length.
@@ -73,6 +75,34 @@ impl Embedder for HashedNgrams {
 
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
         Ok(texts.iter().map(|t| self.vector(t)).collect())
+    }
+}
+
+/// The `[semantic]` embedding model (see the module documentation).
+pub struct ModelEmbeddings {
+    client: crate::semantic::Client,
+}
+
+impl ModelEmbeddings {
+    pub fn new(client: crate::semantic::Client) -> ModelEmbeddings {
+        ModelEmbeddings { client }
+    }
+}
+
+impl Embedder for ModelEmbeddings {
+    /// The model's name only, not the endpoint: the same model served elsewhere (another
+    /// machine's local server) makes vectors that compare.
+    fn name(&self) -> String {
+        format!("model:{}", self.client.embedding_model())
+    }
+
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        self.client.embed(texts).map_err(|e| {
+            anyhow!(
+                "the embedding model `{}`: {e}",
+                self.client.embedding_model()
+            )
+        })
     }
 }
 

@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use super::chroma::{self, ChromaConfig, Collection};
-use super::embed::HashedNgrams;
 use super::otlp::{self, OtlpConfig};
 use super::Target;
 use crate::run::{Extension, RunContext, RunOutput};
@@ -57,12 +56,14 @@ impl Extension for StoresStage {
         }
         let ccfg: ChromaConfig = ctx.config.section("chroma")?.unwrap_or_default();
         if !ccfg.url.is_empty() {
-            let r = Collection::open(&ccfg.url, &ccfg, Box::new(HashedNgrams::default())).and_then(
-                |col| {
+            let r = ccfg
+                .embeddings
+                .embedder(&ctx.config)
+                .and_then(|e| Collection::open(&ccfg.url, &ccfg, e))
+                .and_then(|col| {
                     let clusters = chroma::clusters_of_log(&t)?;
                     col.upsert(&chroma::repository(&t), &clusters)
-                },
-            );
+                });
             if let Err(e) = r {
                 out.warnings.push(format!("Chroma push: {e:#}"));
             }
