@@ -21,6 +21,7 @@ pub mod finding;
 pub mod github;
 pub mod guidance;
 pub mod harbor;
+pub mod http_client;
 pub mod numbers;
 pub mod output;
 pub mod publish;

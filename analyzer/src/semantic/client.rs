@@ -4,8 +4,8 @@
 //!
 //! Why not `async-openai`: the layer needs two requests and reads four fields, and the
 //! policy around each request (budget, secret check, 429/5xx handling, one "endpoint down"
-//! switch) is the part that matters. The transport is hyper + rustls, which octocrab already
-//! builds for the analyzer, so the semantic layer adds no new crates to the build.
+//! switch) is the part that matters. The transport is the analyzer's one HTTP client
+//! ([`crate::http_client`]), so the semantic layer adds no crates to the build.
 //!
 //! The policy:
 //! - Every request body is checked with [`codex_contract::redact::contains_secret`] right
@@ -24,13 +24,9 @@
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
-use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
+
+use crate::http_client::SendError;
 use serde_json::{json, Value};
 
 /// How the key is sent: `Authorization: Bearer` (OpenAI and most servers) or `api-key`
@@ -163,16 +159,12 @@ impl Message {
     }
 }
 
-type Http =
-    hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// A blocking client with a budget. Not `Sync`: one run uses it from one thread.
 pub struct Client {
     settings: Settings,
     chat_model: String,
     embedding_model: String,
-    rt: tokio::runtime::Runtime,
-    http: Http,
+    http: crate::http_client::Client,
     budget: RefCell<Budget>,
     down: RefCell<Option<String>>,
     retries: Cell<u32>,
@@ -196,21 +188,11 @@ impl Client {
                 settings.base_url
             );
         }
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let http =
-            hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector);
+        let http = crate::http_client::Client::new(settings.timeout)?;
         Ok(Client {
             settings,
             chat_model: chat_model.to_string(),
             embedding_model: embedding_model.to_string(),
-            rt,
             http,
             budget: RefCell::new(budget),
             down: RefCell::new(None),
@@ -324,7 +306,9 @@ impl Client {
             return Err(ClientError::Secret);
         }
         let estimate = (bytes.len() as u64).div_ceil(4) + answer_tokens;
-        let bytes = Bytes::from(bytes);
+        let headers = self.headers();
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let url = self.url(path);
         let mut attempt = 0u32;
         let mut waited = Duration::ZERO;
         loop {
@@ -332,26 +316,24 @@ impl Client {
                 return Err(ClientError::Budget(why));
             }
             self.budget.borrow_mut().requests += 1;
-            let result = self.rt.block_on(async {
-                tokio::time::timeout(self.settings.timeout, self.once(path, bytes.clone())).await
-            });
+            let result = self.http.send("POST", &url, &headers, bytes.clone());
             let retry_left = attempt < self.settings.max_retries;
             let (failure, wait) = match result {
-                Err(_) => (
-                    format!(
-                        "no answer from {} within {:?}",
-                        self.url(path),
-                        self.settings.timeout
-                    ),
+                Err(SendError::Timeout { .. }) => (
+                    format!("no answer from {url} within {:?}", self.settings.timeout),
                     self.settings.backoff * 2u32.pow(attempt),
                 ),
-                Ok(Err(e)) => {
+                Err(SendError::Transport { cause, .. }) => {
                     // No connection: retrying will not help within one run.
-                    return Err(self.give_up(format!("cannot reach {}: {e}", self.url(path))));
+                    return Err(self.give_up(format!("cannot reach {url}: {cause}")));
                 }
-                Ok(Ok((status, headers, answer))) => {
-                    if status.is_success() {
-                        let v: Value = serde_json::from_slice(&answer).map_err(|e| {
+                Err(SendError::Invalid(why)) => {
+                    return Err(self.give_up(format!("cannot reach {url}: {why}")));
+                }
+                Ok(answer) => {
+                    let status = answer.status;
+                    if answer.ok() {
+                        let v: Value = serde_json::from_slice(&answer.body).map_err(|e| {
                             ClientError::Decode(format!("{} answered non-JSON: {e}", path))
                         })?;
                         let used = v
@@ -361,9 +343,9 @@ impl Client {
                         self.budget.borrow_mut().tokens += used;
                         return Ok(v);
                     }
-                    let message = error_message(&answer);
-                    if status == StatusCode::TOO_MANY_REQUESTS {
-                        let wait = retry_after(&headers).unwrap_or(Duration::from_secs(1));
+                    let message = error_message(&answer.body);
+                    if status == 429 {
+                        let wait = answer.retry_after().unwrap_or(Duration::from_secs(1));
                         if !retry_left || waited + wait > self.settings.wait_cap {
                             return Err(self.give_up(format!(
                                 "rate limited (429, retry after {:?}): {message}",
@@ -372,21 +354,18 @@ impl Client {
                         }
                         waited += wait;
                         (String::new(), wait)
-                    } else if status.is_server_error() {
+                    } else if status >= 500 {
                         (
-                            format!("{} answered {status}: {message}", self.url(path)),
+                            format!("{url} answered {}: {message}", reason(status)),
                             self.settings.backoff * 2u32.pow(attempt),
                         )
-                    } else if matches!(status.as_u16(), 401 | 403 | 404) {
+                    } else if matches!(status, 401 | 403 | 404) {
                         return Err(self.give_up(format!(
-                            "{} answered {status}: {message} (check the key, the base URL and the model names)",
-                            self.url(path)
+                            "{url} answered {}: {message} (check the key, the base URL and the model names)",
+                            reason(status)
                         )));
                     } else {
-                        return Err(ClientError::Rejected {
-                            status: status.as_u16(),
-                            message,
-                        });
+                        return Err(ClientError::Rejected { status, message });
                     }
                 }
             };
@@ -394,7 +373,7 @@ impl Client {
                 return Err(self.give_up(failure));
             }
             self.retries.set(self.retries.get() + 1);
-            self.rt.block_on(async { tokio::time::sleep(wait).await });
+            std::thread::sleep(wait);
             attempt += 1;
         }
     }
@@ -404,49 +383,28 @@ impl Client {
         ClientError::Down(reason)
     }
 
-    async fn once(
-        &self,
-        path: &str,
-        body: Bytes,
-    ) -> Result<(StatusCode, http::HeaderMap, Bytes), String> {
-        let mut req = Request::builder()
-            .method(Method::POST)
-            .uri(self.url(path))
-            .header(CONTENT_TYPE, "application/json")
-            .header(
-                USER_AGENT,
-                concat!("codex-analyzer/", env!("CARGO_PKG_VERSION")),
-            )
-            .body(Full::new(body))
-            .map_err(|e| e.to_string())?;
+    /// The request headers; the transport marks the key's header sensitive.
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut h = vec![
+            ("content-type", "application/json".to_string()),
+            (
+                "user-agent",
+                concat!("codex-analyzer/", env!("CARGO_PKG_VERSION")).to_string(),
+            ),
+        ];
         if let Some(key) = &self.settings.api_key {
-            let (name, value) = match self.settings.auth {
-                Auth::Bearer => (AUTHORIZATION, format!("Bearer {key}")),
-                Auth::ApiKey => (http::HeaderName::from_static("api-key"), key.clone()),
-            };
-            let mut value = HeaderValue::from_str(&value)
-                .map_err(|_| "the API key has characters a header cannot carry".to_string())?;
-            value.set_sensitive(true);
-            req.headers_mut().insert(name, value);
+            h.push(match self.settings.auth {
+                Auth::Bearer => ("authorization", format!("Bearer {key}")),
+                Auth::ApiKey => ("api-key", key.clone()),
+            });
         }
-        let resp = self.http.request(req).await.map_err(|e| {
-            // The Debug form names the cause (connection refused, DNS, TLS).
-            let s = format!("{e:?}");
-            s.chars().take(300).collect::<String>()
-        })?;
-        let (parts, body) = resp.into_parts();
-        let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
-        Ok((parts.status, parts.headers, body))
+        h
     }
 }
 
-/// The wait a 429 asks for: `retry-after-ms` (OpenAI) or `retry-after` in seconds.
-fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
-    let get = |n: &str| headers.get(n)?.to_str().ok()?.trim().parse::<f64>().ok();
-    if let Some(ms) = get("retry-after-ms") {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
-    }
-    get("retry-after").map(|s| Duration::from_secs_f64(s.max(0.0)))
+/// A status as messages have always shown it (`503 Service Unavailable`).
+fn reason(status: u16) -> String {
+    http::StatusCode::from_u16(status).map_or_else(|_| status.to_string(), |s| s.to_string())
 }
 
 /// `error.message` of an OpenAI-style error body, else the body's start.
@@ -471,15 +429,6 @@ mod tests {
         assert!(b.refuses(101).unwrap().contains("token budget"));
         b.requests = 2;
         assert!(b.refuses(1).unwrap().contains("request budget"));
-    }
-
-    #[test]
-    fn retry_after_prefers_milliseconds() {
-        let mut h = http::HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert("retry-after-ms", HeaderValue::from_static("250"));
-        assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
     }
 
     #[test]

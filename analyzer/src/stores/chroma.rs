@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::embed::{Embedder, HashedNgrams, ModelEmbeddings};
-use super::http::Client;
 use super::{RepoArgs, Target};
 use crate::cluster::{self, Cluster, ClusterOptions};
+use crate::http_client::Client;
 
 /// `[chroma]` in `.codex/improvement.toml`.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]

@@ -4,12 +4,11 @@
 //!
 //! The heavy parts live in their own crates (`codex-store` for SQLite, `codex-otlp` for the
 //! OTLP messages); these modules resolve paths and config, wire the analyzer's signals and
-//! clusters in, and speak HTTP.
+//! clusters in, and speak HTTP (through `crate::http_client`).
 
 pub mod chroma;
 pub mod db;
 pub mod embed;
-pub mod http;
 pub mod otlp;
 pub mod stage;
 

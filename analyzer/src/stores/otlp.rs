@@ -26,8 +26,8 @@ use codex_contract::read::RecordReader;
 use codex_contract::record::{parse_ts, Phase, Record};
 use serde::{Deserialize, Serialize};
 
-use super::http::Client;
 use super::{RepoArgs, Target};
+use crate::http_client::Client;
 
 /// `[otlp]` in `.codex/improvement.toml`: export after each applied scheduled run.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
@@ -225,7 +225,7 @@ fn post(
         let outcome = client.send("POST", url, &hs, body.clone());
         let wait = match &outcome {
             Ok(r) if r.ok() => return Ok(()),
-            Ok(r) if r.retryable() => r.retry_after.unwrap_or(delay),
+            Ok(r) if r.retryable() => r.retry_after().unwrap_or(delay),
             Ok(r) => bail!(
                 "the collector refused the request: HTTP {} {}; fix the endpoint or the \
                  headers (OTEL_EXPORTER_OTLP_HEADERS) and run again, nothing was lost",
