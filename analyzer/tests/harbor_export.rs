@@ -224,6 +224,8 @@ fn args(f: &Fixture) -> ExportArgs {
         log: Some(f.log.clone()),
         now: Some(t0() + Duration::days(1)),
         window: "7d".into(),
+        config: None,
+        semantic: false,
     }
 }
 

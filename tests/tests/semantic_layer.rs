@@ -8,7 +8,8 @@
 //! top clusters get model-written summaries; a rerun sends nothing (cache); an invalid answer
 //! is retried once then dropped; the budget stops requests and says what it skipped; 429 and
 //! 500 are retried; an endpoint that is down or too slow leaves the deterministic results and
-//! one warning; the planted secret never reaches the server.
+//! one warning; the planted secret never reaches the server; `export-harbor` exports a merged
+//! failure as one task under the same ID.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -188,7 +189,9 @@ fn enabled(d: &OpenAiDouble, extra: &str) -> String {
     )
 }
 
-fn analyzer(repo: &Path, extra: &[&str]) -> Output {
+/// `codex-analyzer <sub> --repo <repo> --now NOW`, with the key and nothing else from the
+/// environment.
+fn analyzer_cmd(repo: &Path, sub: &str) -> Command {
     let mut cmd = Command::new(e2e::bins::analyzer());
     cmd.current_dir(repo)
         .env_remove("CODEX_TOOLCALLS_LOG")
@@ -197,16 +200,13 @@ fn analyzer(repo: &Path, extra: &[&str]) -> Output {
         .env_remove("OPENAI_BASE_URL")
         .env("OPENAI_API_KEY", KEY)
         .env("NO_COLOR", "1")
-        .args([
-            "run",
-            "--repo",
-            repo.to_str().unwrap(),
-            "--now",
-            NOW,
-            "--format",
-            "json",
-        ])
-        .args(extra);
+        .args([sub, "--repo", repo.to_str().unwrap(), "--now", NOW]);
+    cmd
+}
+
+fn analyzer(repo: &Path, extra: &[&str]) -> Output {
+    let mut cmd = analyzer_cmd(repo, "run");
+    cmd.args(["--format", "json"]).args(extra);
     cmd.output().expect("the analyzer runs")
 }
 
@@ -562,5 +562,167 @@ fn an_endpoint_down_or_too_slow_leaves_deterministic_results_and_one_warning() {
     let out = run(dir.path(), &["--semantic"]);
     assert!(out["semantic"].is_object());
     assert!(!d.received().is_empty());
+    assert_no_secret(&d);
+}
+
+/// Records every call at the repository's HEAD, as the shim does, so its failures can be
+/// exported as tasks.
+fn at_head(r: &Path) {
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(r)
+        .output()
+        .unwrap();
+    let head = String::from_utf8(head.stdout).unwrap().trim().to_string();
+    let path = r.join(".codex/toolcalls.ndjson");
+    let text: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut rec: Record = serde_json::from_str(l).unwrap();
+            rec.git_head = Some(head.clone());
+            serde_json::to_string(&rec).unwrap() + "\n"
+        })
+        .collect();
+    std::fs::write(path, text).unwrap();
+}
+
+/// `export-harbor` into `out`: (stderr, each task's `[metadata]`, sorted by cluster ID).
+fn export_harbor(r: &Path, out: &Path, extra: &[&str]) -> (String, Vec<toml::Value>) {
+    let o = analyzer_cmd(r, "export-harbor")
+        .args(["--out", out.to_str().unwrap(), "--top", "5"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        o.status.success(),
+        "{}\n{stderr}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let mut tasks: Vec<toml::Value> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("task.toml"))
+        .filter(|p| p.is_file())
+        .map(|p| toml::from_str::<toml::Value>(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .map(|t| t["metadata"].clone())
+        .collect();
+    tasks.sort_by_key(|m| m["cluster_id"].as_str().unwrap().to_string());
+    (stderr, tasks)
+}
+
+fn cargo_tasks(tasks: &[toml::Value]) -> Vec<&toml::Value> {
+    tasks
+        .iter()
+        .filter(|m| m["command_template"].as_str() == Some("cargo build"))
+        .collect()
+}
+
+fn cache_keys(r: &Path) -> std::collections::BTreeSet<String> {
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(r.join(".codex/semantic-cache.json")).unwrap())
+            .unwrap();
+    doc["entries"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// export-harbor merges as the run does: one task for the two wordings, under the run's
+/// merged ID and naming both members, from the vectors the run cached (nothing sent); a new
+/// failure is embedded and added to the cache without evicting the run's results; a
+/// member's ID finds the merged task; with the layer off, one task per wording.
+#[test]
+fn export_harbor_writes_one_task_per_merged_failure_under_the_runs_id() {
+    let d = OpenAiDouble::start();
+    let dir = repo("enabled = false");
+    let r = dir.path();
+    at_head(r);
+    let ids = cargo_ids(&run(r, &[]));
+    let mut members = ids.clone();
+    members.sort();
+
+    // Off: the deterministic clusters, one task each, nothing sent.
+    let off = tempfile::tempdir().unwrap();
+    let (_, tasks) = export_harbor(r, off.path(), &[]);
+    assert_eq!(cargo_tasks(&tasks).len(), 2, "{tasks:#?}");
+    assert!(d.received().is_empty());
+
+    set_config(r, &enabled(&d, ""));
+    let out = run(r, &["--apply"]);
+    assert_eq!(out["semantic"]["merges"][0]["id"], ids[0].as_str());
+    let sent = d.received().len();
+    let cached = cache_keys(r);
+
+    let on = tempfile::tempdir().unwrap();
+    let (stderr, tasks) = export_harbor(r, on.path(), &[]);
+    assert_eq!(d.received().len(), sent, "the run's vectors answered");
+    assert!(
+        stderr.contains(&format!("merged 2 near-duplicate clusters into {}", ids[0])),
+        "{stderr}"
+    );
+    let cargo = cargo_tasks(&tasks);
+    assert_eq!(cargo.len(), 1, "{tasks:#?}");
+    assert_eq!(cargo[0]["cluster_id"].as_str(), Some(ids[0].as_str()));
+    let merged_from: Vec<&str> = cargo[0]["merged_from"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(merged_from, members);
+    assert_eq!(cargo[0]["occurrences"].as_integer(), Some(4));
+    assert_eq!(cargo[0]["sessions"].as_integer(), Some(2));
+    assert_eq!(
+        tasks.len(),
+        2,
+        "merged cargo and npm lint (the deploy held a secret): {tasks:#?}"
+    );
+    assert_eq!(cache_keys(r), cached, "nothing new, nothing rewritten");
+
+    // A failure the run has not seen: one vector asked for, added beside the run's results.
+    let mut log = std::fs::read_to_string(r.join(".codex/toolcalls.ndjson")).unwrap();
+    let mut v = Vec::new();
+    for (i, h) in [2.0, 1.9].into_iter().enumerate() {
+        call(
+            &mut v,
+            before(h),
+            "s4",
+            &format!("s4-pytest-{i}"),
+            "pytest -q tests/test_api.py",
+            Status::Failed,
+            1,
+            Some("test_failure"),
+            "FAILED tests/test_api.py::test_login - AssertionError\n",
+        );
+    }
+    log.extend(v.iter().map(|r| serde_json::to_string(r).unwrap() + "\n"));
+    std::fs::write(r.join(".codex/toolcalls.ndjson"), log).unwrap();
+    at_head(r);
+    let again = tempfile::tempdir().unwrap();
+    let (_, tasks) = export_harbor(r, again.path(), &[]);
+    let new: Vec<Value> = d.received()[sent..]
+        .iter()
+        .map(|q| {
+            assert!(q.path.ends_with("/embeddings"), "{}", q.path);
+            serde_json::from_str(&q.body).unwrap()
+        })
+        .collect();
+    assert_eq!(new.len(), 1, "one request for the new cluster");
+    assert_eq!(new[0]["input"].as_array().unwrap().len(), 1, "{:#}", new[0]);
+    let after = cache_keys(r);
+    assert!(after.is_superset(&cached), "the run's results are kept");
+    assert_eq!(after.len(), cached.len() + 1);
+    assert_eq!(cargo_tasks(&tasks).len(), 1);
+    assert_eq!(tasks.len(), 3, "{tasks:#?}");
+
+    // A member's ID (a fingerprint from a run without the layer) finds the merged task.
+    let one = tempfile::tempdir().unwrap();
+    let (_, tasks) = export_harbor(r, one.path(), &["--fingerprint", &ids[1]]);
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0]["cluster_id"].as_str(), Some(ids[0].as_str()));
+    assert_eq!(tasks[0]["fingerprint"].as_str(), Some(ids[1].as_str()));
     assert_no_secret(&d);
 }

@@ -222,12 +222,15 @@ pub fn export(repo: &Path, clusters: &[Cluster], opts: &ExportOptions) -> Result
 }
 
 fn find_cluster<'a>(clusters: &'a [Cluster], f: &str) -> Result<&'a Cluster> {
-    if let Some(c) = clusters.iter().find(|c| c.id == f) {
+    // A merged cluster answers to its members' IDs too: the fingerprint may come from a run
+    // without the semantic layer.
+    let ids = |c: &'a Cluster| std::iter::once(&c.id).chain(&c.merged_from);
+    if let Some(c) = clusters.iter().find(|c| ids(c).any(|id| id == f)) {
         return Ok(c);
     }
     let hits: Vec<&Cluster> = clusters
         .iter()
-        .filter(|c| f.len() >= 6 && c.id.starts_with(f))
+        .filter(|c| f.len() >= 6 && ids(c).any(|id| id.starts_with(f)))
         .collect();
     match hits.as_slice() {
         [one] => Ok(one),
@@ -539,6 +542,15 @@ pub struct ExportArgs {
     /// How far back to look, e.g. 7d, 24h, 2w (units s, m, h, d, w).
     #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::args::duration)]
     pub window: String,
+    /// The config file, for `[closed_loop]` and `[semantic]` [default:
+    /// <repo>/.codex/improvement.toml when present, else built-in defaults].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Merge near-duplicate clusters with the semantic layer's embeddings first, as `run`
+    /// does, even when `[semantic] enabled` is false, so one failure worded two ways is one
+    /// task ($OPENAI_API_KEY, $OPENAI_BASE_URL; vectors the run cached cost nothing).
+    #[arg(long)]
+    pub semantic: bool,
 }
 
 /// Runs `export-harbor`: reads the log, folds, clusters the window's calls, exports, and
@@ -582,7 +594,35 @@ pub fn run_export_cli(args: ExportArgs) -> Result<()> {
         .into_iter()
         .filter(|c| c.first_ts >= since && c.first_ts <= now)
         .collect();
-    let clusters = cluster::cluster(&calls, &ClusterOptions::at(now));
+    let (config, _) = crate::config::Config::load(args.config.as_deref(), &repo)?;
+    let closed_loop: crate::closed_loop::ClosedLoopConfig =
+        config.section("closed_loop")?.unwrap_or_default();
+    let cluster_opts = ClusterOptions {
+        half_life_hours: closed_loop.half_life_hours,
+        ..ClusterOptions::at(now)
+    };
+    let semantic = crate::semantic::merge_for_export(
+        &repo,
+        &config,
+        args.semantic,
+        cluster::cluster(&calls, &cluster_opts),
+        closed_loop.max_clusters,
+        &calls,
+        &cluster_opts,
+    )?;
+    for w in &semantic.warnings {
+        eprintln!("warning: {w}");
+    }
+    for m in &semantic.merges {
+        eprintln!(
+            "merged {} near-duplicate clusters into {} (similarity >= {}): {}",
+            m.members.len(),
+            m.id,
+            m.min_similarity,
+            m.members.join(", ")
+        );
+    }
+    let clusters = semantic.clusters;
     let report = export(
         &repo,
         &clusters,

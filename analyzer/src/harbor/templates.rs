@@ -43,6 +43,10 @@ pub struct Metadata {
     pub category: String,
     pub tags: Vec<String>,
     pub cluster_id: String,
+    /// The deterministic clusters the semantic layer merged into this one (with
+    /// `cluster_id` among them); empty when it stands alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
     pub cluster_algorithm: String,
     /// The fingerprint the export was asked for (`--fingerprint`), else the cluster ID.
     pub fingerprint: String,
@@ -124,6 +128,7 @@ pub fn task_toml(t: &TaskText) -> String {
             category: "agent-friction".into(),
             tags,
             cluster_id: c.id.clone(),
+            merged_from: c.merged_from.clone(),
             cluster_algorithm: c.algorithm.clone(),
             fingerprint: t.fingerprint.clone(),
             tool: c.tool.clone(),

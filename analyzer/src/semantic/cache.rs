@@ -95,6 +95,15 @@ impl Cache {
         self.used.insert(key, value);
     }
 
+    /// Keeps the file's entries this process did not use as well. For commands outside the
+    /// scheduled run (`export-harbor`): they use a slice of the cache and must not evict the
+    /// run's other results, which the next run would pay for again.
+    pub fn keep_unused(&mut self) {
+        for (k, v) in std::mem::take(&mut self.old) {
+            self.used.entry(k).or_insert(v);
+        }
+    }
+
     /// Entries the file will hold.
     pub fn len(&self) -> usize {
         self.used.len()
@@ -155,5 +164,32 @@ mod tests {
         std::fs::write(&p, "{not json").unwrap();
         let (c3, w) = Cache::load(&p);
         assert!(c3.is_empty() && w.unwrap().contains("damaged"));
+    }
+
+    #[test]
+    fn keep_unused_adds_to_the_file_instead_of_replacing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.json");
+        let (mut run, _) = Cache::load(&p);
+        run.put("summary".into(), serde_json::json!("the run's"));
+        run.put("shared".into(), serde_json::json!(1));
+        run.save().unwrap();
+
+        let (mut export, _) = Cache::load(&p);
+        assert_eq!(export.get("shared"), Some(serde_json::json!(1)));
+        export.put("new".into(), serde_json::json!(2));
+        export.keep_unused();
+        assert_eq!(export.len(), 3);
+        export.save().unwrap();
+
+        let (mut after, _) = Cache::load(&p);
+        for k in ["summary", "shared", "new"] {
+            assert!(after.get(k).is_some(), "{k} kept");
+        }
+        // Without it, a run keeps only what it used.
+        after.save().unwrap();
+        let (again, _) = Cache::load(&p);
+        again.save().unwrap();
+        assert!(Cache::load(&p).0.is_empty());
     }
 }

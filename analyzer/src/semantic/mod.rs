@@ -18,6 +18,7 @@ pub mod merge;
 pub mod summary;
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -26,10 +27,12 @@ use serde_json::Value;
 pub use client::{Budget, Client, ClientError};
 
 use crate::closed_loop::ClustersSection;
-use crate::cluster::ClusterOptions;
+use crate::cluster::{Cluster, ClusterOptions};
+use crate::config::Config;
 use crate::run::{self, LogExtra, LogSection, RunContext, RunOutput, Signals, WriteAction};
 use cache::Cache;
 use client::{Auth, Message, Settings};
+use codex_contract::fold::Call;
 use confusion::SessionJudgement;
 use merge::Merge;
 
@@ -324,18 +327,17 @@ impl run::Extension for SemanticStage {
                 half_life_hours: section.half_life_hours,
                 ..ClusterOptions::at(ctx.now)
             };
-            let vectors = embed_cached(&client, &mut cache, &section.items, &mut report);
             let before = section.items.len();
-            let (items, merges) = merge::merge(
+            section.items = merge_near_duplicates(
+                &client,
+                &mut cache,
                 std::mem::take(&mut section.items),
-                &vectors,
                 cfg.merge_threshold,
                 &signals.tool_calls.calls,
                 &opts,
+                &mut report,
             );
-            section.items = items;
             section.total -= before - section.items.len();
-            report.merges = merges;
             let mut left = cfg.summaries;
             for c in section.items.iter_mut().filter(|c| c.count >= 2) {
                 if left == 0 {
@@ -357,7 +359,7 @@ impl run::Extension for SemanticStage {
                     report.summarized.push(c.id.clone());
                 }
             }
-            let notes: Vec<&crate::cluster::Cluster> = section.items.iter().collect();
+            let notes: Vec<&Cluster> = section.items.iter().collect();
             let notes = summary::render_notes(&notes);
             if !notes.is_empty() {
                 out.log_extras.push(LogExtra {
@@ -436,12 +438,112 @@ impl run::Extension for SemanticStage {
     }
 }
 
+/// Merges near-duplicates among `items` (ranked) by their embeddings, cached ones first, and
+/// notes the merges in `report`. The stage and [`merge_for_export`] share it, so a failure
+/// the run log shows merged is exported under the same ID.
+fn merge_near_duplicates(
+    client: &Client,
+    cache: &mut Cache,
+    items: Vec<Cluster>,
+    threshold: f64,
+    calls: &[Call],
+    opts: &ClusterOptions,
+    report: &mut SemanticReport,
+) -> Vec<Cluster> {
+    let vectors = embed_cached(client, cache, &items, report);
+    let (items, merges) = merge::merge(items, &vectors, threshold, calls, opts);
+    report.merges = merges;
+    items
+}
+
+/// What [`merge_for_export`] did.
+#[derive(Debug, Default)]
+pub struct ExportMerge {
+    /// The clusters, near-duplicates merged, highest impact first.
+    pub clusters: Vec<Cluster>,
+    /// The merges made.
+    pub merges: Vec<Merge>,
+    /// Why the layer did not run or did not finish, in words for the terminal.
+    pub warnings: Vec<String>,
+}
+
+/// The semantic merge outside a run, for `export-harbor`: when `[semantic]` is enabled or
+/// `forced`, merges near-duplicates among the first `head` clusters, the ones a run merges
+/// and publishes (`[closed_loop] max_clusters`), exactly as the run does. Embeddings come
+/// from the run's cache first; new ones are added to it without evicting the rest. Off, or
+/// no answer: the clusters as they are, with a warning, never an error.
+pub fn merge_for_export(
+    repo: &Path,
+    config: &Config,
+    forced: bool,
+    mut clusters: Vec<Cluster>,
+    head: usize,
+    calls: &[Call],
+    opts: &ClusterOptions,
+) -> anyhow::Result<ExportMerge> {
+    let cfg: SemanticConfig = config.section("semantic")?.unwrap_or_default();
+    if !(cfg.enabled || forced) {
+        return Ok(ExportMerge {
+            clusters,
+            ..ExportMerge::default()
+        });
+    }
+    let client = match cfg.client() {
+        Ok(c) => c,
+        Err(e) => {
+            let why = format!("semantic layer off for this export: {e:#}");
+            return Ok(ExportMerge {
+                clusters,
+                warnings: vec![format!("{why}; exporting the deterministic clusters")],
+                ..ExportMerge::default()
+            });
+        }
+    };
+    let (mut cache, damaged) = Cache::load(&repo.join(&cfg.cache));
+    let mut warnings: Vec<String> = damaged.into_iter().collect();
+    let mut report = SemanticReport::default();
+    let tail = clusters.split_off(head.min(clusters.len()));
+    // Merging only raises impact, so the tail still ranks below every merged cluster.
+    let mut merged = merge_near_duplicates(
+        &client,
+        &mut cache,
+        clusters,
+        cfg.merge_threshold,
+        calls,
+        opts,
+        &mut report,
+    );
+    merged.extend(tail);
+    if let Some(why) = client.down_reason() {
+        warnings.push(format!(
+            "semantic layer stopped: {why}; clusters it could not embed are exported unmerged"
+        ));
+    } else if !report.skipped.is_empty() {
+        warnings.push(format!(
+            "semantic layer: {} cluster(s) not embedded ({}); they are exported unmerged",
+            report.skipped.len(),
+            report.skipped[0].reason
+        ));
+    }
+    if cache.misses > 0 {
+        cache.keep_unused();
+        if let Err(e) = cache.save() {
+            warnings.push(format!("semantic cache not saved: {e:#}"));
+        }
+    }
+    Ok(ExportMerge {
+        clusters: merged,
+        merges: report.merges,
+        warnings,
+    })
+}
+
 /// Embeddings of `clusters` (one per cluster; `None` where none could be had): cached ones
 /// from the cache, the rest in one request.
 fn embed_cached(
     client: &Client,
     cache: &mut Cache,
-    clusters: &[crate::cluster::Cluster],
+    clusters: &[Cluster],
     report: &mut SemanticReport,
 ) -> Vec<Option<Vec<f32>>> {
     let texts: Vec<String> = clusters.iter().map(merge::text_of).collect();
