@@ -12,11 +12,14 @@ N=${BENCH_RECORDS:-1000000}
 PY=tests/.venv/bin/python
 [ -x "$PY" ] || { echo "stores.sh: run ./scripts/test once (it installs tests/.venv)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "stores.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+# Two builds: with `--example` given, cargo builds only that target, not the analyzer.
 if [ "${PROFILE:-release}" = dev ]; then
-  cargo build -q -p codex-analyzer -p benches --example gen_log
+  cargo build -q -p codex-analyzer --bin codex-analyzer
+  cargo build -q -p benches --example gen_log
   T=target/debug
 else
-  cargo build --release -q -p codex-analyzer -p benches --example gen_log
+  cargo build --release -q -p codex-analyzer --bin codex-analyzer
+  cargo build --release -q -p benches --example gen_log
   T=target/release
 fi
 A=$T/codex-analyzer
