@@ -8,16 +8,13 @@ mod common;
 use std::path::Path;
 
 use chrono::Duration;
-use codex_analyzer::collect::ci_logs::CiMetrics;
 use codex_analyzer::collect::git::{collect, GitActivity, GitOptions, GitWindow};
-use codex_analyzer::collect::toolcalls::ToolMetrics;
 use codex_analyzer::config::Config;
 use codex_analyzer::config::{ChurnLevel, ConfigChurn};
 use codex_analyzer::finding::{Finding, RuleId};
-use codex_analyzer::rules::{self, RuleInputs};
 use codex_contract::fingerprint::fingerprint;
 use codex_contract::state::State;
-use common::{before, commit_file, git, now};
+use common::{before, commit_file, git, git_findings, now};
 
 fn init(repo: &Path, files: &[(String, String)]) {
     git(repo, &["init", "-q"], None, "alice");
@@ -294,14 +291,7 @@ fn a_reverted_config_change_and_its_revert_are_one_finding_after_triage() {
     revert(repo, &other, 1.0);
 
     let activity = activity(repo);
-    let (tools, ci) = (ToolMetrics::default(), CiMetrics::default());
-    let inputs = RuleInputs {
-        tools: &tools,
-        ci: &ci,
-        git: Some(&activity),
-        window: "24h".into(),
-    };
-    let mut found = rules::evaluate(&inputs, &Config::default());
+    let mut found = git_findings(&activity, &Config::default());
     let rules_of = |v: &[Finding]| {
         let mut r: Vec<RuleId> = v.iter().map(|f| f.rule).collect();
         r.sort();

@@ -1,18 +1,18 @@
 //! Scenario tests for the git collector: real repositories built with the `git` CLI, commits
 //! planted at chosen times, and git itself as the oracle for line counts.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
-use codex_analyzer::collect::ci_logs::CiMetrics;
 use codex_analyzer::collect::git::{collect, ChangeKind, GitActivity, GitOptions, GitWindow};
-use codex_analyzer::collect::toolcalls::ToolMetrics;
 use codex_analyzer::config::Config;
 use codex_analyzer::finding::{Finding, RuleId, Severity};
-use codex_analyzer::rules::{self, RuleInputs};
+use common::git_findings;
 use tempfile::TempDir;
 
 /// 2024-01-01T00:00:00Z: every planted time is an offset from here.
@@ -1049,18 +1049,6 @@ fn default_run_options(window: GitWindow) -> GitOptions {
     opts
 }
 
-/// The git rules' findings with the default config.
-fn git_findings(activity: &GitActivity) -> Vec<Finding> {
-    let (tools, ci) = (ToolMetrics::default(), CiMetrics::default());
-    let inputs = RuleInputs {
-        tools: &tools,
-        ci: &ci,
-        git: Some(activity),
-        window: "24h".into(),
-    };
-    rules::evaluate(&inputs, &Config::default())
-}
-
 fn findings_of(findings: &[Finding], rule: RuleId) -> Vec<&Finding> {
     findings.iter().filter(|f| f.rule == rule).collect()
 }
@@ -1141,7 +1129,7 @@ fn two_authors_rewriting_the_same_lines_is_a_hotspot() {
     assert_eq!(hot.rework_authors, ["Alice Example", "Bob Builder"]);
     assert!(!hot.created_in_window);
 
-    let findings = git_findings(&activity);
+    let findings = git_findings(&activity, &Config::default());
     let hotspots = findings_of(&findings, RuleId::FileHotspot);
     assert_eq!(hotspots.len(), 1, "{findings:#?}");
     let f = hotspots[0];
@@ -1165,14 +1153,7 @@ fn two_authors_rewriting_the_same_lines_is_a_hotspot() {
     seed.rules.file_hotspot.min_rework_lines = 0;
     seed.rules.file_hotspot.min_reworking_commits = 0;
     seed.rules.file_hotspot.min_authors = 1;
-    let (tools, ci) = (ToolMetrics::default(), CiMetrics::default());
-    let inputs = RuleInputs {
-        tools: &tools,
-        ci: &ci,
-        git: Some(&activity),
-        window: "24h".into(),
-    };
-    let literal = rules::evaluate(&inputs, &seed);
+    let literal = git_findings(&activity, &seed);
     let literal = findings_of(&literal, RuleId::FileHotspot);
     assert_eq!(literal.len(), 1);
     assert_eq!(literal[0].evidence.count, 4, "commits are the measure");
@@ -1250,7 +1231,7 @@ fn growth_changelogs_generated_and_formatting_are_not_hotspots() {
     let window = GitWindow::new(utc(T0 + 5 * HOUR), utc(T0 + 29 * HOUR));
     let mut opts = default_run_options(window);
     let activity = collect(repo.path(), &opts).unwrap();
-    let findings = git_findings(&activity);
+    let findings = git_findings(&activity, &Config::default());
     assert!(
         findings_of(&findings, RuleId::FileHotspot).is_empty(),
         "{findings:#?}"
@@ -1286,7 +1267,11 @@ fn growth_changelogs_generated_and_formatting_are_not_hotspots() {
         .find(|h| h.path == "src/m0.rs")
         .unwrap();
     assert_eq!((m0.commits, m0.rework_lines), (4, 0));
-    assert!(findings_of(&git_findings(&activity), RuleId::FileHotspot).is_empty());
+    assert!(findings_of(
+        &git_findings(&activity, &Config::default()),
+        RuleId::FileHotspot
+    )
+    .is_empty());
 
     // With the exclusions switched off, the same history does fire: the tests above are
     // not passing for want of rework.
@@ -1294,10 +1279,13 @@ fn growth_changelogs_generated_and_formatting_are_not_hotspots() {
     opts.gitattributes = false;
     opts.generated_markers = false;
     let activity = collect(repo.path(), &opts).unwrap();
-    let fired: Vec<String> = findings_of(&git_findings(&activity), RuleId::FileHotspot)
-        .iter()
-        .map(|f| f.subject.clone())
-        .collect();
+    let fired: Vec<String> = findings_of(
+        &git_findings(&activity, &Config::default()),
+        RuleId::FileHotspot,
+    )
+    .iter()
+    .map(|f| f.subject.clone())
+    .collect();
     assert_eq!(
         fired,
         ["CHANGELOG.md", "docs/cli.md", "src/generated/api.rs"],
@@ -1337,7 +1325,11 @@ fn a_maintenance_branch_merged_forward_is_one_change() {
     assert_eq!((compat.commits, compat.rework_lines), (1, 0));
     assert_eq!(compat.shas, [merge.as_str()]);
     assert_eq!(activity.totals.merges, 1);
-    assert!(findings_of(&git_findings(&activity), RuleId::FileHotspot).is_empty());
+    assert!(findings_of(
+        &git_findings(&activity, &Config::default()),
+        RuleId::FileHotspot
+    )
+    .is_empty());
     // git agrees: `git log --first-parent` lists the same commits.
     let log = repo.git(&[
         "log",
@@ -1377,7 +1369,7 @@ fn bot_commits_are_counted_apart() {
     assert_eq!(activity.totals.bot_commits["dependabot[bot]"], 4);
     assert_eq!(activity.totals.bot_commits["renovate[bot]"], 1);
     assert!(!activity.hotspots.iter().any(|h| h.path == "src/deps.rs"));
-    assert!(git_findings(&activity).is_empty());
+    assert!(git_findings(&activity, &Config::default()).is_empty());
 }
 
 impl Repo {
@@ -1405,7 +1397,7 @@ fn a_revert_is_one_finding_naming_the_change() {
 
     let window = GitWindow::new(utc(T0 + 5 * HOUR), utc(T0 + 29 * HOUR));
     let activity = collect(repo.path(), &default_run_options(window)).unwrap();
-    let findings = git_findings(&activity);
+    let findings = git_findings(&activity, &Config::default());
     let reverts = findings_of(&findings, RuleId::Revert);
     assert_eq!(reverts.len(), 1, "{findings:#?}");
     let f = reverts[0];
@@ -1431,7 +1423,7 @@ fn a_revert_is_one_finding_naming_the_change() {
     // saying so.
     repo.git_at(T0 + 11 * HOUR, &["revert", "--no-edit", "HEAD"]);
     let activity = collect(repo.path(), &default_run_options(window)).unwrap();
-    let findings = git_findings(&activity);
+    let findings = git_findings(&activity, &Config::default());
     let reverts = findings_of(&findings, RuleId::Revert);
     assert_eq!(reverts.len(), 1, "{findings:#?}");
     assert_eq!(reverts[0].subject, change);

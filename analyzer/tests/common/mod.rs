@@ -11,6 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, Utc};
+use codex_analyzer::collect::ci_logs::CiMetrics;
+use codex_analyzer::collect::git::GitActivity;
+use codex_analyzer::collect::toolcalls::ToolMetrics;
+use codex_analyzer::config::Config;
+use codex_analyzer::finding::Finding;
+use codex_analyzer::rules::{self, RuleInputs};
 use codex_contract::record::{format_ts, parse_ts, Excerpt, Phase, Record, Source, Status};
 
 /// The reference time of the scenario: 06:10 in Phoenix, run ID 2026-03-02-AM.
@@ -648,4 +654,17 @@ pub fn finding_keys(json: &serde_json::Value) -> Vec<(String, String)> {
 
 pub fn ts(t: DateTime<Utc>) -> String {
     format_ts(t)
+}
+
+/// The rules' findings over git activity alone (no tool calls, no CI logs), as a 24h
+/// window shows them, before triage.
+pub fn git_findings(activity: &GitActivity, config: &Config) -> Vec<Finding> {
+    let (tools, ci) = (ToolMetrics::default(), CiMetrics::default());
+    let inputs = RuleInputs {
+        tools: &tools,
+        ci: &ci,
+        git: Some(activity),
+        window: "24h".into(),
+    };
+    rules::evaluate(&inputs, config)
 }
