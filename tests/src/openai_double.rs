@@ -95,6 +95,15 @@ impl OpenAiDouble {
         self.lock().received.clone()
     }
 
+    /// The bodies of the embeddings requests, in arrival order.
+    pub fn embedding_requests(&self) -> Vec<Value> {
+        self.received()
+            .iter()
+            .filter(|r| r.path.ends_with("/embeddings"))
+            .map(|r| serde_json::from_str(&r.body).expect("an embeddings request is JSON"))
+            .collect()
+    }
+
     /// Chat requests whose `response_format` schema is `name`.
     pub fn chats_for(&self, name: &str) -> Vec<Value> {
         self.received()

@@ -495,12 +495,7 @@ fn rate_limits_and_server_errors_are_retried_with_backoff() {
         t.elapsed() >= StdDuration::from_secs(1),
         "retry-after was honoured"
     );
-    let embeds = d
-        .received()
-        .iter()
-        .filter(|r| r.path.ends_with("/embeddings"))
-        .count();
-    assert_eq!(embeds, 3);
+    assert_eq!(d.embedding_requests().len(), 3);
     let sem = &out["semantic"];
     assert_eq!(sem["retries"], 2);
     assert_eq!(

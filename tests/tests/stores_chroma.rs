@@ -184,12 +184,7 @@ fn model_embeddings_come_from_the_semantic_endpoint() {
         out,
         "3 friction clusters of alpha upserted; the collection holds 3 entries\n"
     );
-    let asked: Vec<serde_json::Value> = model
-        .received()
-        .iter()
-        .filter(|r| r.path == "/v1/embeddings")
-        .map(|r| serde_json::from_str(&r.body).unwrap())
-        .collect();
+    let asked = model.embedding_requests();
     assert_eq!(asked.len(), 1, "{asked:#?}");
     assert_eq!(asked[0]["model"], "text-embedding-3-small");
     let inputs: Vec<&str> = asked[0]["input"]
@@ -239,12 +234,7 @@ fn model_embeddings_come_from_the_semantic_endpoint() {
         out.lines().nth(1).unwrap().contains("command_not_found"),
         "{out}"
     );
-    let embeddings = model
-        .received()
-        .iter()
-        .filter(|r| r.path == "/v1/embeddings")
-        .count();
-    assert_eq!(embeddings, 2);
+    assert_eq!(model.embedding_requests().len(), 2);
 
     // Local vectors cannot join a collection of the model's: a clear error, nothing written.
     let out = analyzer_at(&["push-chroma", "--embeddings", "local"], &alpha, &url);

@@ -25,9 +25,9 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use serde::Serialize;
+use serde_json::{json, Value};
 
 use crate::http_client::SendError;
-use serde_json::{json, Value};
 
 /// How the key is sent: `Authorization: Bearer` (OpenAI and most servers) or `api-key`
 /// (Azure OpenAI keys).
